@@ -1,0 +1,62 @@
+"""Linking a chat to a child with an invite code (`/start CODE`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import deps
+from actions.common import DB_ERRORS, channel_of, hashed_sender
+from bot import invites
+from bot.storage import repo
+
+_ERROR_RESPONSES = {
+    repo.LinkStatus.UNKNOWN: "utter_invite_unknown",
+    repo.LinkStatus.EXPIRED: "utter_invite_expired",
+    repo.LinkStatus.USED: "utter_invite_used",
+}
+
+
+class ActionLinkChat(Action):
+    def name(self) -> str:
+        return "action_link_chat"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        code = next(tracker.get_latest_entity_values("invite_code"), None)
+        if not code:
+            dispatcher.utter_message(response="utter_invite_missing")
+            return [SlotSet("link_result", "missing")]
+        settings = deps.get().settings
+        try:
+            with deps.get().sessions.begin() as session:
+                result = repo.redeem_invite(
+                    session=session,
+                    code_hash=invites.code_hash(settings.pseudonym_secret, code),
+                    sender_hash=hashed_sender(tracker),
+                    channel=channel_of(tracker.sender_id),
+                )
+                child = result.conversation.child if result.conversation else None
+                age_group = child.age_group if child else None
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_link_unavailable")
+            return [SlotSet("link_result", "unavailable")]
+
+        if result.status in _ERROR_RESPONSES:
+            dispatcher.utter_message(response=_ERROR_RESPONSES[result.status])
+            return [SlotSet("link_result", result.status.value)]
+        events = [SlotSet("linked", True), SlotSet("link_result", result.status.value)]
+        if result.status is repo.LinkStatus.LINKED:
+            # A new link starts the interview afresh (e.g. a code re-issued to a child).
+            events += [
+                SlotSet("age_group", age_group),
+                SlotSet("steps_done", []),
+                SlotSet("wish", None),
+                SlotSet("more_wishes", None),
+                SlotSet("share_summary", None),
+            ]
+        return events

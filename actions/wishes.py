@@ -1,0 +1,99 @@
+"""The wishes form: one or more wishes, each stored as its own row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import deps
+from actions.common import DB_ERRORS, find_conversation, latest_intent, was_asked, with_step
+from bot.storage import repo
+
+SKIP_INTENTS = {"skip", "dont_know", "deny"}
+DONE_INTENTS = {"deny", "dont_know", "skip", "goodbye", "thanks"}
+# A skip is a short answer ("nee", "weet ik niet"); a long one is a real wish.
+MAX_SKIP_WORDS = 4
+LONG_MESSAGE = 2000
+
+
+def _is_short(text: str) -> bool:
+    return len(text.split()) <= MAX_SKIP_WORDS
+
+
+def store_wishes(tracker: Tracker, texts: list[str]) -> None:
+    """Store wishes for this chat's child; raises on a database failure."""
+    conversation = find_conversation(tracker)
+    if conversation is None:
+        return
+    with deps.get().sessions.begin() as session:
+        for text in texts:
+            repo.add_wish(
+                session=session,
+                child_id=conversation.child_id,
+                session_id=conversation.id,
+                text=text,
+            )
+
+
+class ValidateWishForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_wish_form"
+
+    def _save(
+        self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        """Store the wish (and any left unsaved before). On a database failure the
+        wish is kept in the tracker and stored with the next one."""
+        pending = list(tracker.get_slot("unsaved_wishes") or [])
+        try:
+            store_wishes(tracker, [*pending, text])
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_cannot_save")
+            return {"unsaved_wishes": [*pending, text]}
+        if len(text) > LONG_MESSAGE:
+            dispatcher.utter_message(response="utter_wish_too_long")
+        else:
+            dispatcher.utter_message(response="utter_wish_saved")
+        return {"unsaved_wishes": None}
+
+    async def validate_wish(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        text = str(slot_value or "").strip()
+        if not text or not was_asked(tracker, "wish"):
+            return {"wish": None}
+        intent = latest_intent(tracker)
+        if intent == "affirm" and _is_short(text):
+            dispatcher.utter_message(response="utter_tell_me")
+            return {"wish": None}
+        if intent in SKIP_INTENTS and _is_short(text):
+            dispatcher.utter_message(response="utter_wish_skipped")
+            return {"wish": text, "more_wishes": False, "steps_done": with_step(tracker, "wishes")}
+        return {"wish": text, **self._save(text, dispatcher, tracker)}
+
+    async def validate_more_wishes(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        text = str(slot_value or "").strip()
+        if not was_asked(tracker, "more_wishes"):
+            return {"more_wishes": None}
+        intent = latest_intent(tracker)
+        if intent == "affirm" and _is_short(text):
+            return {"more_wishes": None, "wish": None}
+        if intent in DONE_INTENTS and _is_short(text):
+            return {"more_wishes": False, "steps_done": with_step(tracker, "wishes")}
+        if not text:
+            return {"more_wishes": None}
+        # Anything else is taken as the next wish, typed straight away.
+        return {"more_wishes": None, **self._save(text, dispatcher, tracker)}

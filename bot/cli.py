@@ -1,0 +1,203 @@
+"""`python -m bot`: the command line for caseworkers and operators."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bot import invites
+from bot.age import MAX_AGE, MIN_AGE, age_group
+from bot.settings import Settings, SettingsError, load_settings
+from bot.storage import migrate, repo
+from bot.storage.db import make_engine, make_session_factory
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Mijn Stem")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    cw = sub.add_parser("caseworker", help="manage caseworkers")
+    cw_sub = cw.add_subparsers(dest="caseworker_command", required=True)
+    cw_add = cw_sub.add_parser("add", help="add a caseworker")
+    cw_add.add_argument("email")
+    cw_add.add_argument("--name", required=True)
+
+    inv = sub.add_parser("invite", help="create an invite code for a child")
+    inv.add_argument("--age", type=int, help=f"the child's age ({MIN_AGE}-{MAX_AGE})")
+    inv.add_argument("--name", help="first name or pseudonym the bot uses")
+    inv.add_argument("--caseworker", metavar="EMAIL", help="caseworker who reads the summaries")
+    inv.add_argument("--child", type=int, metavar="ID", help="new code for an existing child")
+
+    summ = sub.add_parser("summaries", help="show summaries children chose to share")
+    summ.add_argument("--caseworker", metavar="EMAIL")
+
+    sub.add_parser("migrate", help="apply database migrations")
+
+    # Commands implemented in their own modules, imported only when used:
+    # each handler is `fn(settings, args) -> int`.
+    web = sub.add_parser("web", help="start the web app (web chat, caseworker pages)")
+    web.set_defaults(handler="bot.web.server:serve")
+    tg = sub.add_parser("telegram", help="start the Telegram bridge (needs TELEGRAM_BOT_TOKEN)")
+    tg.set_defaults(handler="bot.telegram.app:run")
+    cw_tg = cw_sub.add_parser("telegram-code", help="code to link a caseworker's Telegram chat")
+    cw_tg.add_argument("email")
+    cw_tg.set_defaults(handler="bot.telegram.caseworkers:invite_command")
+    alerts = sub.add_parser("alerts", help="list open safeguarding alerts")
+    alerts.add_argument("--all", action="store_true", help="include acknowledged alerts")
+    alerts.set_defaults(handler="bot.safety.cli:alerts_command")
+    ack = sub.add_parser("ack", help="acknowledge a safeguarding alert")
+    ack.add_argument("alert_id", type=int, metavar="ID")
+    ack.add_argument("--by", metavar="EMAIL", help="who acknowledges it")
+    ack.set_defaults(handler="bot.safety.cli:ack_command")
+    forget = sub.add_parser("forget", help="erase all of a child's data")
+    forget.add_argument("child_id", type=int, metavar="CHILD")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.set_defaults(handler="bot.privacy.cli:forget_command")
+    export = sub.add_parser("export", help="write all of a child's data as JSON")
+    export.add_argument("child_id", type=int, metavar="CHILD")
+    export.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
+    export.set_defaults(handler="bot.privacy.cli:export_command")
+    sub.add_parser("run", help="start every part of the stack (make run)")
+    sub.add_parser("actions", help="start the Rasa action server")
+    sub.add_parser("train", help="train a Rasa model unless an up-to-date one exists")
+    chat = sub.add_parser("chat", help="chat with the running bot in this terminal")
+    chat.add_argument("--sender", help="conversation id (default: a new one)")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return _fail(str(exc))
+
+    handler = getattr(args, "handler", None)
+    if handler:
+        import importlib
+
+        module_name, func_name = handler.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module_name.startswith(exc.name):
+                raise
+            return _fail(f"'{args.command}' is not available in this version")
+        func = getattr(module, func_name)
+        return int(func(settings, args))
+
+    if args.command == "run":
+        from bot.stack import run_stack
+
+        return run_stack(settings)
+    if args.command == "actions":
+        from bot.action_server import serve
+
+        return serve(settings)
+    if args.command == "train":
+        from bot.model import ensure_model
+
+        ensure_model(verbose=True)
+        return 0
+    if args.command == "chat":
+        from bot.terminal_chat import chat
+
+        return chat(settings, sender=args.sender)
+
+    try:
+        return _database_command(args, settings)
+    except OperationalError as exc:
+        return _fail(f"the database cannot be reached ({exc.orig}); is DATABASE_URL right?")
+
+
+def _database_command(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine)
+    try:
+        if args.command == "migrate":
+            print("database is up to date")
+            return 0
+        if args.command == "caseworker":
+            return _caseworker_add(factory, args)
+        if args.command == "invite":
+            return _invite(factory, settings, args)
+        if args.command == "summaries":
+            return _summaries(factory, args)
+    finally:
+        engine.dispose()
+    return _fail(f"unknown command {args.command}")
+
+
+def _caseworker_add(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    try:
+        with factory.begin() as session:
+            caseworker = repo.add_caseworker(session=session, email=args.email, name=args.name)
+            print(f"caseworker {caseworker.id}: {caseworker.name} <{caseworker.email}>")
+    except IntegrityError:
+        return _fail(f"a caseworker with email {args.email} already exists")
+    return 0
+
+
+def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    if args.age is not None and not MIN_AGE <= args.age <= MAX_AGE:
+        return _fail(f"--age must be between {MIN_AGE} and {MAX_AGE}")
+    with factory.begin() as session:
+        try:
+            caseworker = (
+                repo.get_caseworker(session=session, email=args.caseworker)
+                if args.caseworker
+                else None
+            )
+            if args.child is not None:
+                child = repo.get_child(session=session, child_id=args.child)
+            else:
+                child = repo.create_child(
+                    session=session,
+                    display_name=args.name,
+                    age=args.age,
+                    age_group=age_group(args.age) if args.age is not None else None,
+                    caseworker=caseworker,
+                )
+        except repo.NotFound as exc:
+            return _fail(f"{exc} (add one first: python -m bot caseworker add EMAIL --name NAME)")
+        code = invites.new_code()
+        invite = repo.create_invite(
+            session=session,
+            child=child,
+            code_hash=invites.code_hash(settings.pseudonym_secret, code),
+            ttl=timedelta(days=settings.invite_ttl_days),
+        )
+        print(f"child {child.id}, invite valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
+        print(f"web chat: {settings.public_web_url}/chat?code={code}")
+        if settings.telegram_bot_username:
+            print(f"telegram: https://t.me/{settings.telegram_bot_username}?start={code.replace('-', '')}")
+        print(f"the child sends: /start {code}")
+        print(code)
+    return 0
+
+
+def _summaries(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    with factory.begin() as session:
+        try:
+            summaries = repo.list_shared_summaries(
+                session=session, caseworker_email=args.caseworker
+            )
+        except repo.NotFound as exc:
+            return _fail(str(exc))
+        if not summaries:
+            print("Er zijn nog geen gedeelde samenvattingen.")
+        for summary in summaries:
+            child = summary.child_id
+            print(f"--- samenvatting {summary.id} | kind {child} | {summary.created_at:%Y-%m-%d %H:%M} UTC")
+            print(summary.body)
+    return 0

@@ -1,0 +1,1 @@
+"""Persistent storage: models, the engine factory and repository functions."""

@@ -1,0 +1,192 @@
+"""Database models. Free text (names, answers, summaries) is encrypted at rest."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime
+
+from bot.storage.crypto import get_cipher
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text stored as a Fernet token; plaintext never reaches the database."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else get_cipher().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else get_cipher().decrypt(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on SQLite too (which drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use bot.storage.models.utcnow()")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Caseworker(Base):
+    __tablename__ = "caseworker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The caseworker's own Telegram chat id, for notifications (encrypted).
+    telegram_chat: Mapped[str | None] = mapped_column(EncryptedText())
+
+    children: Mapped[list[Child]] = relationship(back_populates="caseworker")
+
+
+class Child(Base):
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A first name or a pseudonym; still personal data, so encrypted.
+    display_name: Mapped[str | None] = mapped_column(EncryptedText())
+    age: Mapped[int | None] = mapped_column(Integer)
+    age_group: Mapped[str | None] = mapped_column(String(8))
+    caseworker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    caseworker: Mapped[Caseworker | None] = relationship(back_populates="children")
+    invites: Mapped[list[Invite]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", passive_deletes=True
+    )
+    sessions: Mapped[list[ConversationSession]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", passive_deletes=True
+    )
+    wishes: Mapped[list[Wish]] = relationship(
+        back_populates="child",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Wish.id",
+    )
+
+
+class Invite(Base):
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only a keyed hash of the code is stored; the code itself is shown once.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    child: Mapped[Child] = relationship(back_populates="invites")
+
+
+class ConversationSession(Base):
+    """A chat linked to a child: one row per (channel, sender) that redeemed an invite."""
+
+    __tablename__ = "conversation_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    # Keyed hash of Rasa's sender id: the link can be looked up, not read back.
+    sender_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    child: Mapped[Child] = relationship(back_populates="sessions")
+
+
+class Wish(Base):
+    __tablename__ = "wish"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_session.id", ondelete="SET NULL")
+    )
+    topic: Mapped[str] = mapped_column(String(20), default="algemeen")
+    text: Mapped[str] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    child: Mapped[Child] = relationship(back_populates="wishes")
+
+
+class SharedSummary(Base):
+    """The outbox: a summary the child agreed to share, waiting for the caseworker."""
+
+    __tablename__ = "shared_summary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    caseworker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseworkerInvite(Base):
+    """A code with which a caseworker links their own Telegram chat for notifications."""
+
+    __tablename__ = "caseworker_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworker.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Alert(Base):
+    """An urgent safeguarding alert: danger, abuse, neglect or self-harm signalled in a chat.
+
+    Carries what is needed to act (who, when, which kind) and at most a short excerpt
+    of the child's words, encrypted.
+    """
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int | None] = mapped_column(
+        ForeignKey("child.id", ondelete="SET NULL"), index=True
+    )
+    caseworker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    # For alarms from chats that are not linked yet: the keyed hash of the sender.
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(30))
+    excerpt: Mapped[str | None] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(254))
