@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     cw_tg = cw_sub.add_parser("telegram-code", help="code to link a caseworker's Telegram chat")
     cw_tg.add_argument("email")
     cw_tg.set_defaults(handler="bot.telegram.caseworkers:invite_command")
+    worker = sub.add_parser("worker", help="run periodic jobs (alert escalation, retention)")
+    worker.set_defaults(handler="bot.worker:run")
     alerts = sub.add_parser("alerts", help="list open safeguarding alerts")
     alerts.add_argument("--all", action="store_true", help="include acknowledged alerts")
     alerts.set_defaults(handler="bot.safety.cli:alerts_command")

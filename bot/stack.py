@@ -76,6 +76,9 @@ def services(settings: Settings, model: Path) -> list[Service]:
             },
         ),
     ]
+    parts.append(
+        Service("worker", [str(APP_PYTHON), "-m", "bot", "worker"], None, None, common)
+    )
     if (PROJECT_ROOT / "bot" / "web" / "app.py").exists():
         parts.append(
             Service(
