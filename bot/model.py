@@ -24,7 +24,8 @@ def _training_inputs(root: Path) -> list[Path]:
     files = [root / "config.yml", root / "domain.yml", root / "requirements" / "rasa.lock"]
     files += sorted((root / "data").rglob("*.yml"))
     files += sorted((root / "bot" / "nlu").rglob("*.py"))
-    files += [root / "bot" / "invites.py", root / "bot" / "pseudonym.py"]
+    files += sorted((root / "bot" / "safety").rglob("*.py"))
+    files += [root / "bot" / f for f in ("invites.py", "pseudonym.py", "chat_commands.py")]
     return [f for f in files if f.is_file()]
 
 
