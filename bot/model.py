@@ -20,6 +20,10 @@ RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODELS_DIR = PROJECT_ROOT / "models"
 
 
+class TrainingFailed(RuntimeError):
+    pass
+
+
 def _training_inputs(root: Path) -> list[Path]:
     files = [root / "config.yml", root / "domain.yml", root / "requirements" / "rasa.lock"]
     files += sorted((root / "data").rglob("*.yml"))
@@ -64,15 +68,20 @@ def ensure_model(verbose: bool = False) -> Path:
             return target
         if verbose:
             print("training a Rasa model (data, config or domain changed)...", flush=True)
-        subprocess.run(
+        result = subprocess.run(
             [
                 str(RASA_BIN), "train",
                 "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
                 "--out", str(MODELS_DIR), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
             ],
-            cwd=PROJECT_ROOT, env=rasa_env(), check=True,
-            stdout=None if verbose else subprocess.DEVNULL,
+            cwd=PROJECT_ROOT, env=rasa_env(),
+            stdout=None if verbose else subprocess.PIPE,
+            stderr=None if verbose else subprocess.STDOUT,
+            text=True,
         )
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout or "").splitlines()[-40:])
+            raise TrainingFailed(f"rasa train failed (exit {result.returncode})\n{tail}")
         for old in MODELS_DIR.glob("mijnstem-*.tar.gz"):
             if old != target and len(list(MODELS_DIR.glob("mijnstem-*.tar.gz"))) > 3:
                 old.unlink(missing_ok=True)

@@ -28,7 +28,7 @@ def chat(settings: Settings, sender: str | None = None) -> int:
     with httpx.Client(timeout=60) as client:
         while True:
             try:
-                text = input("jij> ").strip()
+                text = input("you> ").strip()
             except (EOFError, KeyboardInterrupt):
                 print()
                 return 0

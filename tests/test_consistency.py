@@ -1,0 +1,165 @@
+"""Consistency checks that cost nothing: code, domain and training data agree."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.age import AGE_GROUPS
+from bot.settings import PROJECT_ROOT
+from scripts import gen_form_rules
+
+DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
+PY_FILES = sorted(
+    p for d in ("actions", "bot") for p in (PROJECT_ROOT / d).rglob("*.py")
+)
+
+# Said before the child's age is known (unlinked chat, age question, failures), so one
+# neutral voice is right; every other response needs a variant for each age band.
+AGE_NEUTRAL_PREFIXES = ("utter_invite_", "utter_ask_code", "utter_link_", "utter_age_",
+                        "utter_ask_age",
+                        # pieces of summary lines, read by the caseworker too (actions/copy.py)
+                        "utter_label_")
+AGE_NEUTRAL = {"utter_yes_or_no", "utter_cannot_save", "utter_wish_too_long"}
+
+
+def _response_names_in_code() -> set[tuple[str, Path]]:
+    found = set()
+    for path in PY_FILES:
+        for match in re.finditer(r"""response\s*=\s*["'](utter_\w+)["']""", path.read_text()):
+            found.add((match.group(1), path))
+        for match in re.finditer(r"""["'](utter_\w+)["']""", path.read_text()):
+            found.add((match.group(1), path))
+    return found
+
+
+def test_every_response_used_in_code_exists():
+    missing = sorted(
+        f"{name} ({path.relative_to(PROJECT_ROOT)})"
+        for name, path in _response_names_in_code()
+        if name not in RESPONSES
+    )
+    assert not missing, f"responses used in code but not in domain.yml: {missing}"
+
+
+def _action_names_in_code() -> set[str]:
+    names = set()
+    for path in (PROJECT_ROOT / "actions").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == "name":
+                for ret in ast.walk(node):
+                    if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Constant):
+                        names.add(ret.value.value)
+    return names
+
+
+def test_actions_in_code_and_domain_match():
+    in_code = _action_names_in_code()
+    declared = set(DOMAIN["actions"])
+    assert in_code - declared == set(), "action classes not declared in domain.yml"
+    assert declared - in_code == set(), "domain actions without a class in actions/"
+
+
+def test_validation_actions_exist_for_forms():
+    declared = set(DOMAIN["actions"])
+    for form in DOMAIN["forms"]:
+        assert f"validate_{form}" in declared, f"{form} has no validate_{form}"
+
+
+def test_every_form_slot_is_declared_with_a_mapping():
+    for form, spec in DOMAIN["forms"].items():
+        for slot in spec["required_slots"]:
+            assert slot in DOMAIN["slots"], f"{form} requires undeclared slot {slot}"
+            mappings = DOMAIN["slots"][slot].get("mappings") or []
+            assert mappings, f"slot {slot} of {form} has no mapping"
+            for mapping in mappings:
+                for condition in mapping.get("conditions", []):
+                    assert condition.get("active_loop") in DOMAIN["forms"]
+
+
+def test_free_text_slots_let_interruptions_through():
+    """A from_text slot must not swallow stop or a question about privacy."""
+    for name, slot in DOMAIN["slots"].items():
+        for mapping in slot.get("mappings") or []:
+            if mapping.get("type") == "from_text":
+                excluded = set(mapping.get("not_intent") or [])
+                assert {"stop", "ask_privacy", "link_chat"} <= excluded, name
+
+
+@pytest.mark.parametrize("name", sorted(RESPONSES))
+def test_child_facing_responses_have_every_age_band(name: str):
+    variants = RESPONSES[name]
+    if name in AGE_NEUTRAL or name.startswith(AGE_NEUTRAL_PREFIXES):
+        return
+    bands = set()
+    defaults = 0
+    for variant in variants:
+        conditions = variant.get("condition") or []
+        ages = [c["value"] for c in conditions if c.get("name") == "age_group"]
+        bands.update(ages)
+        defaults += not conditions
+    missing = set(AGE_GROUPS) - bands
+    assert not missing, f"{name} lacks a variant for {sorted(missing)}"
+    assert defaults >= 1, f"{name} needs a default variant (age not known yet)"
+
+
+def test_response_conditions_use_real_slot_values():
+    for name, variants in RESPONSES.items():
+        for variant in variants:
+            for condition in variant.get("condition") or []:
+                slot = DOMAIN["slots"].get(condition["name"])
+                assert slot is not None, f"{name}: unknown slot {condition['name']}"
+                if slot["type"] == "categorical":
+                    assert condition["value"] in slot["values"], name
+
+
+def _nlu_intents() -> set[str]:
+    intents = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        for item in yaml.safe_load(path.read_text()).get("nlu", []):
+            if "intent" in item:
+                intents.add(item["intent"])
+    return intents
+
+
+def test_every_intent_has_training_examples():
+    core = {"greet", "goodbye", "affirm", "deny", "dont_know", "stop", "ask_privacy",
+            "bot_challenge", "thanks"}
+    declared = set(DOMAIN["intents"])
+    assert core <= declared, "the contract's core intents must exist"
+    assert declared - _nlu_intents() == set()
+
+
+def test_generated_form_rules_are_up_to_date():
+    expected = gen_form_rules.build()
+    assert gen_form_rules.OUTPUT.read_text() == expected, (
+        "run: .venv/bin/python -m scripts.gen_form_rules"
+    )
+
+
+def test_no_response_text_is_empty():
+    for name, variants in RESPONSES.items():
+        for variant in variants:
+            assert (variant.get("text") or "").strip(), name
+
+
+def test_python_has_no_inline_dutch_copy():
+    """Dutch copy lives in domain.yml and templates; a few tell-tale words catch slips."""
+    pattern = re.compile(r"""["'][^"'\n]*\b(je|jij|jouw|niet|bedankt|alsjeblieft|sorry)\b[^"'\n]*["']""",
+                         re.IGNORECASE)
+    offenders = []
+    for path in PY_FILES:
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith("#") or '"""' in stripped:
+                continue
+            if pattern.search(line) and "utter_" not in line:
+                offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{lineno}")
+    assert not offenders, offenders
