@@ -1,0 +1,268 @@
+/* Mijn Stem web chat. Talks only to our own server (/chat/api/message).
+ * Every text is put in the page with textContent, never as HTML. The Dutch copy comes
+ * from the page (the JSON block in chat.html). */
+(function () {
+  "use strict";
+
+  var copy = JSON.parse(document.getElementById("copy").textContent);
+  var log = document.getElementById("log");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("text");
+  var sendButton = document.getElementById("send");
+  var notice = document.getElementById("notice");
+  var counter = document.getElementById("counter");
+  var maxChars = Number(form.getAttribute("data-max")) || 4000;
+  var finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
+  var busy = false;
+
+  var atBottom = true;
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+    atBottom = true;
+  }
+
+  /* When the on-screen keyboard opens the page gets shorter: keep the newest messages
+   * in view, unless the child had scrolled up to read back. */
+  log.addEventListener("scroll", function () {
+    atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }, { passive: true });
+  window.addEventListener("resize", function () {
+    if (atBottom) scrollDown();
+  });
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+
+  function bubble(from, text) {
+    var div = document.createElement("div");
+    div.className = "msg " + (from === "bot" ? "bot" : "child");
+    var who = document.createElement("span");
+    who.className = "sr-only";
+    who.textContent = from === "bot" ? copy.who_bot : copy.who_child;
+    var p = document.createElement("p");
+    p.textContent = text;
+    div.appendChild(who);
+    div.appendChild(p);
+    log.appendChild(div);
+    return div;
+  }
+
+  function currentChoices() {
+    return log.querySelector(".choices");
+  }
+
+  function showChoices(titles) {
+    var old = currentChoices();
+    if (old) old.remove();
+    if (!titles || !titles.length) return null;
+    var group = document.createElement("div");
+    group.className = "choices";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", copy.choices);
+    titles.forEach(function (title, index) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "choice";
+      button.setAttribute("data-index", String(index));
+      button.textContent = title;
+      group.appendChild(button);
+    });
+    log.appendChild(group);
+    return group;
+  }
+
+  function typingIndicator() {
+    var div = document.createElement("div");
+    div.className = "msg bot";
+    div.setAttribute("role", "status");
+    var dots = document.createElement("span");
+    dots.className = "typing";
+    dots.setAttribute("aria-label", copy.typing);
+    for (var i = 0; i < 3; i++) dots.appendChild(document.createElement("span"));
+    div.appendChild(dots);
+    log.appendChild(div);
+    return div;
+  }
+
+  function setBusy(on) {
+    busy = on;
+    sendButton.disabled = on;
+    var group = currentChoices();
+    if (group) {
+      group.querySelectorAll("button").forEach(function (b) { b.disabled = on; });
+    }
+  }
+
+  function clearNotice() {
+    notice.hidden = true;
+    notice.textContent = "";
+  }
+
+  function showNotice(text, retry) {
+    notice.textContent = "";
+    var p = document.createElement("p");
+    p.textContent = text;
+    notice.appendChild(p);
+    if (retry) {
+      var again = document.createElement("button");
+      again.type = "button";
+      again.className = "retry";
+      again.textContent = copy.retry;
+      again.addEventListener("click", retry);
+      notice.appendChild(again);
+    }
+    notice.hidden = false;
+  }
+
+  function showNoSession() {
+    notice.textContent = "";
+    var p = document.createElement("p");
+    p.textContent = copy.no_session + " ";
+    var link = document.createElement("a");
+    link.href = "/chat";
+    link.textContent = copy.no_session_link;
+    p.appendChild(link);
+    notice.appendChild(p);
+    notice.hidden = false;
+  }
+
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 4, 160) + "px";
+  }
+
+  function updateCounter() {
+    var n = input.value.length;
+    if (n > maxChars - 200) {
+      counter.hidden = false;
+      counter.textContent = fill(copy.counter, { n: n, max: maxChars });
+      counter.classList.toggle("over", n > maxChars);
+    } else {
+      counter.hidden = true;
+    }
+  }
+
+  /* Send {text} or {button}; `shown` is the child's bubble. On failure the typed text
+   * goes back into the input box, so nothing the child wrote is lost. */
+  function send(body, shown, typed) {
+    if (busy) return;
+    setBusy(true);
+    clearNotice();
+    var mine = bubble("child", shown);
+    mine.classList.add("sending");
+    if (typed) {
+      input.value = "";
+      autosize();
+      updateCounter();
+    }
+    var dots = typingIndicator();
+    scrollDown();
+
+    var status = 0;
+    fetch("/chat/api/message", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      credentials: "same-origin",
+      cache: "no-store",
+      body: JSON.stringify(body)
+    })
+      .then(function (response) {
+        status = response.status;
+        return response.json().catch(function () { return null; });
+      }, function () { return null; })
+      .then(function (data) {
+        dots.remove();
+        setBusy(false);
+        if (status === 200 && data && Array.isArray(data.messages)) {
+          mine.classList.remove("sending");
+          mine.querySelector("p").textContent = data.child;
+          data.messages.forEach(function (m) { bubble("bot", m.text); });
+          var group = showChoices(data.buttons);
+          scrollDown();
+          if (group && !typed) {
+            group.querySelector("button").focus({ preventScroll: true });
+          } else if (finePointer || typed) {
+            input.focus({ preventScroll: true });
+          }
+          return;
+        }
+        mine.remove();
+        if (typed && !input.value) {
+          input.value = shown;
+          autosize();
+          updateCounter();
+        }
+        failed((data && data.error) || "busy", data || {}, function () {
+          if (typed) {
+            submitTyped();
+          } else {
+            send(body, shown, false);
+          }
+        });
+      });
+  }
+
+  function failed(error, data, retry) {
+    if (error === "busy") {
+      showNotice(copy.busy, retry);
+    } else if (error === "rate_limited") {
+      showNotice(copy.rate_limited, null);
+    } else if (error === "too_long") {
+      showNotice(fill(copy.too_long, { max: data.max || maxChars }), null);
+    } else if (error === "no_session") {
+      showNoSession();
+    } else if (error === "stale_button") {
+      showNotice(copy.stale, null);
+      window.setTimeout(function () { window.location.reload(); }, 800);
+    } else if (error === "empty") {
+      clearNotice();
+    } else {
+      showNotice(copy.invalid, null);
+    }
+  }
+
+  function submitTyped() {
+    var text = input.value;
+    if (!text.trim()) {
+      input.focus();
+      return; /* empty messages are simply not sent */
+    }
+    if (text.length > maxChars) {
+      showNotice(fill(copy.too_long, { max: maxChars }), null);
+      return;
+    }
+    send({ text: text }, text.trim(), true);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submitTyped();
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && finePointer) {
+      event.preventDefault();
+      submitTyped();
+    }
+  });
+
+  input.addEventListener("input", function () {
+    autosize();
+    updateCounter();
+  });
+
+  log.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.choice");
+    if (!button || busy || button.disabled) return;
+    var index = Number(button.getAttribute("data-index"));
+    send({ button: index }, button.textContent, false);
+  });
+
+  autosize();
+  updateCounter();
+  scrollDown();
+})();
