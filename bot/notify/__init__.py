@@ -1,0 +1,1 @@
+"""Notifications to caseworkers (Telegram), sent from the actions and the worker."""

@@ -1,0 +1,373 @@
+"""The handlers of the Telegram bridge and the delivery of messages to Rasa.
+
+Every message goes to Rasa's REST channel as the chat's pseudonymous sender id; Rasa's
+answers are rendered back (bot.telegram.render). When Rasa or the action server is
+down, the message is kept in the database (bot.telegram.pending), the child hears
+`utter_busy`, and a repeating job hands the kept messages to Rasa, in order, once it
+is back. Messages of one chat never overtake each other: a lock per chat covers
+"kept messages first, then this one".
+
+Logs carry the first characters of the pseudonymous sender, never a Telegram id, a
+name or what the child wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.notify import templates
+from bot.pseudonym import sender_hash
+from bot.settings import Settings
+from bot.storage import repo
+from bot.telegram import caseworkers, pending
+from bot.telegram.dedupe import RecentUpdates
+from bot.telegram.rasa import RasaClient, RasaRejected, RasaUnavailable, sender_for_chat
+from bot.telegram.render import PayloadStore, Reply, chosen_title, keyboard, render
+from bot.telegram.texts import DomainResponses
+
+log = logging.getLogger("mijnstem.telegram")
+
+# What the bridge sends Rasa for messages it cannot pass on as text (see
+# data/rules/telegram.yml): Rasa answers from domain.yml in the child's age band.
+MEDIA_MESSAGE = "/media_unsupported"
+EDITED_MESSAGE = "/message_edited"
+
+# Rasa answered with an error this many times for one kept message: give up on it, so
+# that one bad message cannot block a chat for ever.
+MAX_ATTEMPTS = 5
+# Waits before sending a reply again after a network error or a RetryAfter that the
+# rate limiter did not absorb (it retries RetryAfter itself first).
+SEND_RETRY_DELAYS = (1.0, 3.0, 10.0, 30.0)
+# Say "ik ben even bezig" at most this often per chat while Rasa is down.
+BUSY_INTERVAL = 60.0
+
+CASEWORKER_TEMPLATES = {
+    caseworkers.LinkOutcome.LINKED: "notify/caseworker_linked.txt",
+    caseworkers.LinkOutcome.EXPIRED: "notify/caseworker_code_expired.txt",
+    caseworkers.LinkOutcome.USED: "notify/caseworker_code_used.txt",
+}
+
+T = TypeVar("T")
+
+
+def short(sender: str) -> str:
+    return sender[:11] + "…"
+
+
+class Bridge:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sessions: sessionmaker[Session],
+        rasa: RasaClient,
+        responses: DomainResponses,
+        busy_interval: float = BUSY_INTERVAL,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.rasa = rasa
+        self.responses = responses
+        self.recent = RecentUpdates()
+        self.payloads = PayloadStore()
+        self.busy_interval = busy_interval
+        self.rasa_down = False
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._busy_said: dict[str, float] = {}
+        self._draining = False
+        # Chats with kept messages. The one bridge process is the only writer, so after
+        # `load_waiting` this set saves a query per message; None: ask the database.
+        self._waiting: set[str] | None = None
+
+    async def load_waiting(self) -> None:
+        """At start-up (post_init): which chats have messages kept from before."""
+        try:
+            self._waiting = set(await self._db(pending.senders))
+        except SQLAlchemyError as exc:
+            log.error("kept messages cannot be read: %s", type(exc).__name__)
+
+    # --- handlers (wired in bot.telegram.app.build_application) -----------------------
+
+    async def drop_repeated(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Group -1: an update seen before stops here."""
+        if not self.recent.first_time(update.update_id):
+            log.info("update %s was delivered again: not answered twice", update.update_id)
+            raise ApplicationHandlerStop
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/start CODE`, also from a t.me deep link. A caseworker's code links their
+        chat for notifications; any other code is a child's and goes to Rasa."""
+        message, chat_id = _message_and_chat(update)
+        if message is None or chat_id is None:
+            return
+        code = " ".join(context.args or [])
+        if code and await self._caseworker_code(context.bot, chat_id, code):
+            return
+        await self.forward(context.bot, chat_id, message.text or "/start")
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Text, and the commands /stop, /help, /privacy: Rasa knows them all."""
+        message, chat_id = _message_and_chat(update)
+        if message is None or chat_id is None or not message.text:
+            return
+        await self.forward(context.bot, chat_id, message.text)
+
+    async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, voice notes, photos, videos, locations, contacts, files..."""
+        _, chat_id = _message_and_chat(update)
+        if chat_id is not None:
+            await self.forward(context.bot, chat_id, MEDIA_MESSAGE)
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edit is not read as a new answer (it could store a wish twice, or answer
+        a question that was already passed); the child is asked to send it again."""
+        _, chat_id = _message_and_chat(update)
+        if chat_id is not None:
+            await self.forward(context.bot, chat_id, EDITED_MESSAGE)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed inline button: its payload goes to Rasa as if typed."""
+        query = update.callback_query
+        chat = update.effective_chat
+        if query is None:
+            return
+        try:
+            await query.answer()  # stops the spinner on the button
+        except TelegramError as exc:
+            log.info("callback query not answered: %s", exc)
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        data = query.data or ""
+        markup = query.message.reply_markup if isinstance(query.message, Message) else None
+        title = chosen_title(markup, data)
+        await self._close_keyboard(query.message, title)
+        # A long payload is only known to this process; after a restart, the title
+        # the child pressed says the same thing in words.
+        text = self.payloads.payload_for(data) or title
+        if text:
+            await self.forward(context.bot, chat.id, text)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Not the update itself: it holds the child's words and Telegram ids.
+        kind = type(update).__name__ if update is not None else "no update"
+        log.error("error while handling an update (%s)", kind, exc_info=context.error)
+
+    async def retry_pending(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Repeating job: hand kept messages to Rasa once it is back."""
+        await self.drain(context.bot)
+
+    # --- delivery ---------------------------------------------------------------------
+
+    async def forward(self, bot: Bot, chat_id: int, text: str) -> None:
+        """Pass one message to Rasa and send the answers; keep it if Rasa cannot take it."""
+        sender = sender_for_chat(self.settings.pseudonym_secret, chat_id)
+        async with self._locks[sender]:
+            if self.rasa_down or await self._has_pending(sender):
+                # Earlier messages of this chat wait: this one goes behind them.
+                await self._keep(bot, sender, chat_id, text)
+                return
+            started = time.monotonic()
+            try:
+                answers = await self.rasa.send(sender, text)
+            except (RasaUnavailable, RasaRejected) as exc:
+                log.warning("Rasa cannot take a message of %s now: %s", short(sender), exc)
+                if isinstance(exc, RasaUnavailable):
+                    self.rasa_down = True
+                await self._keep(bot, sender, chat_id, text)
+                return
+            log.debug("%s: %d answers in %.0f ms", short(sender), len(answers),
+                      (time.monotonic() - started) * 1000)
+            await self.reply(bot, chat_id, answers)
+
+    async def drain(self, bot: Bot) -> int:
+        """Hand kept messages to Rasa, oldest chat first, each chat in order.
+        Returns how many were handed over."""
+        if self._draining:
+            return 0
+        self._draining = True
+        try:
+            return await self._drain(bot)
+        finally:
+            self._draining = False
+
+    async def _drain(self, bot: Bot) -> int:
+        try:
+            senders = await self._db(pending.senders)
+        except SQLAlchemyError as exc:
+            log.error("kept messages cannot be read: %s", type(exc).__name__)
+            return 0
+        if not senders:
+            self.rasa_down = False
+            return 0
+        handed = 0
+        for sender in senders:
+            async with self._locks[sender]:
+                while True:
+                    item = await self._db(pending.oldest, sender=sender)
+                    if item is None:
+                        if self._waiting is not None:
+                            self._waiting.discard(sender)
+                        break
+                    try:
+                        answers = await self.rasa.send(sender, item.text)
+                    except RasaUnavailable:
+                        self.rasa_down = True
+                        return handed
+                    except RasaRejected as exc:
+                        attempts = await self._db(pending.count_failure, message_id=item.id)
+                        if attempts < MAX_ATTEMPTS:
+                            log.warning("kept message of %s refused (%s); trying again later",
+                                        short(sender), exc)
+                            break
+                        log.error("kept message of %s refused %d times: given up",
+                                  short(sender), attempts)
+                        await self._db(pending.remove, message_id=item.id)
+                        continue
+                    # Rasa has it now: never hand it over twice, even if Telegram fails.
+                    await self._db(pending.remove, message_id=item.id)
+                    self.rasa_down = False
+                    handed += 1
+                    await self.reply(bot, item.chat_id, answers)
+        if handed:
+            log.info("%d kept messages handed to Rasa", handed)
+        return handed
+
+    async def reply(self, bot: Bot, chat_id: int, answers: list[dict[str, Any]]) -> None:
+        for item in render(answers):
+            if not await self._send(bot, chat_id, item):
+                break
+
+    async def _send(self, bot: Bot, chat_id: int, item: Reply) -> bool:
+        """Send one message. RetryAfter is honoured by the AIORateLimiter; what gets past
+        it, and network errors, are retried here, so a reply is not lost to a hiccup.
+        False when the rest of the replies cannot reach the chat either."""
+        markup = keyboard(item.buttons, self.payloads)
+        for delay in (*SEND_RETRY_DELAYS, None):
+            try:
+                if item.photo:
+                    await self._send_photo(bot, chat_id, item)
+                else:
+                    await bot.send_message(chat_id, item.text or "", reply_markup=markup)
+                return True
+            except Forbidden:
+                log.info("chat has blocked the bot: reply not sent")
+                return False
+            except BadRequest as exc:  # this message only; the next may be fine
+                log.warning("Telegram refused a reply: %s", exc.message)
+                return True
+            except (RetryAfter, NetworkError) as exc:
+                if delay is None:
+                    log.error("reply not sent after %d tries: %s", len(SEND_RETRY_DELAYS) + 1,
+                              type(exc).__name__)
+                    return False
+                log.warning("reply not sent yet (%s); trying again in %.0f s",
+                            type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+        return False
+
+    async def _send_photo(self, bot: Bot, chat_id: int, item: Reply) -> None:
+        markup = keyboard(item.buttons, self.payloads)
+        try:
+            await bot.send_photo(chat_id, item.photo or "", caption=item.text, reply_markup=markup)
+        except BadRequest as exc:
+            # An image Telegram cannot fetch: the words still reach the child.
+            log.warning("photo refused (%s); sending its text only", exc.message)
+            if item.text or markup:
+                await bot.send_message(chat_id, item.text or "👇", reply_markup=markup)
+
+    async def _close_keyboard(self, message: object, title: str | None) -> None:
+        """Remove the keyboard that was answered and show what the child chose."""
+        if not isinstance(message, Message):
+            return
+        try:
+            if message.text and title:
+                await message.edit_text(f"{message.text}\n\n👉 {title}", reply_markup=None)
+            else:
+                await message.edit_reply_markup(reply_markup=None)
+        except TelegramError as exc:  # too old, or already edited: the answer still counts
+            log.info("keyboard not removed: %s", exc)
+
+    async def _keep(self, bot: Bot, sender: str, chat_id: int, text: str) -> None:
+        try:
+            await self._db(pending.add, sender=sender, chat_id=chat_id, text=text)
+            if self._waiting is not None:
+                self._waiting.add(sender)
+            log.info("message of %s kept until Rasa is back", short(sender))
+        except SQLAlchemyError as exc:
+            log.error("message of %s could not be kept: %s", short(sender), type(exc).__name__)
+        now = time.monotonic()
+        if now - self._busy_said.get(sender, -math.inf) >= self.busy_interval:
+            self._busy_said[sender] = now
+            busy = self.responses.text("utter_busy", await self._age_group(sender))
+            await self._send(bot, chat_id, Reply(text=busy))
+
+    async def _has_pending(self, sender: str) -> bool:
+        if self._waiting is not None:
+            return sender in self._waiting
+        try:
+            return await self._db(pending.has_pending, sender=sender)
+        except SQLAlchemyError as exc:
+            log.error("kept messages cannot be read: %s", type(exc).__name__)
+            return False
+
+    async def _age_group(self, sender: str) -> str | None:
+        """The child's age band, so that utter_busy fits them (None when unknown)."""
+
+        def lookup(*, session: Session) -> str | None:
+            conversation = repo.find_conversation(
+                session=session, sender_hash=sender_hash(self.settings.pseudonym_secret, sender)
+            )
+            return conversation.child.age_group if conversation is not None else None
+
+        try:
+            return await self._db(lookup)
+        except SQLAlchemyError:
+            return None
+
+    async def _caseworker_code(self, bot: Bot, chat_id: int, code: str) -> bool:
+        """True when the code was a caseworker's (and has been answered here)."""
+        try:
+            result = await self._db(
+                caseworkers.link_chat,
+                secret=self.settings.pseudonym_secret, code=code, chat_id=chat_id,
+            )
+        except SQLAlchemyError as exc:
+            log.error("caseworker codes cannot be checked: %s", type(exc).__name__)
+            return False
+        template = CASEWORKER_TEMPLATES.get(result.outcome)
+        if template is None:
+            return False
+        log.info("caseworker code: %s", result.outcome.value)
+        await self._send(bot, chat_id, Reply(text=templates.render(
+            template, caseworker_name=result.caseworker_name or "")))
+        return True
+
+    async def _db(self, fn: Callable[..., T], **kwargs: Any) -> T:
+        """Run a repository function in its own transaction, off the event loop."""
+
+        def run() -> T:
+            with self.sessions.begin() as session:
+                return fn(session=session, **kwargs)
+
+        return await asyncio.to_thread(run)
+
+
+def _message_and_chat(update: Update) -> tuple[Message | None, int | None]:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type != ChatType.PRIVATE:
+        return None, None
+    return message, chat.id

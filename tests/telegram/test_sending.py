@@ -1,0 +1,67 @@
+"""Replies through python-telegram-bot's real request path to the fake Bot API server:
+photos, keyboards, and a 429 RetryAfter waited out by the AIORateLimiter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.settings import Settings
+from bot.telegram.app import RATE_LIMIT_RETRIES
+from bot.telegram.bridge import Bridge
+from bot.telegram.rasa import RasaClient
+from bot.telegram.texts import DomainResponses
+from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
+
+CHAT = 515_151_515
+
+
+@pytest.fixture
+def api() -> Iterator[FakeTelegramAPI]:
+    fake = FakeTelegramAPI().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+async def bot(api: FakeTelegramAPI) -> AsyncIterator[ExtBot]:  # type: ignore[type-arg]
+    ext_bot = ExtBot(TOKEN, base_url=f"{api.base_url}/bot",
+                     rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    async with ext_bot:
+        yield ext_bot
+
+
+@pytest.fixture
+def bridge(settings: Settings, sqlite_engine) -> Bridge:  # type: ignore[no-untyped-def]
+    return Bridge(settings, sessions=sessionmaker(sqlite_engine),
+                  rasa=RasaClient("http://127.0.0.1:9/none", None),
+                  responses=DomainResponses({}))
+
+
+async def test_photos_and_keyboards_reach_telegram(api, bot, bridge):  # type: ignore[no-untyped-def]
+    await bridge.reply(bot, CHAT, [
+        {"text": "Kijk eens", "image": "https://example.org/cirkel.png"},
+        {"text": "Wie is dit?", "buttons": [{"title": "Mama", "payload": "/inform"},
+                                            {"title": "Overslaan", "payload": "/skip"}]},
+    ])
+    photo, question = api.messages_to(CHAT)
+    assert photo["source"] == "https://example.org/cirkel.png"
+    assert photo["caption"] == "Kijk eens"
+    assert question["text"] == "Wie is dit?"
+    assert question["reply_markup"] == {"inline_keyboard": [[
+        {"text": "Mama", "callback_data": "/inform"},
+        {"text": "Overslaan", "callback_data": "/skip"}]]}
+
+
+async def test_retry_after_is_waited_out_and_nothing_is_lost(api, bot, bridge):  # type: ignore[no-untyped-def]
+    api.fail_next("sendMessage", retry_after=1)
+    started = time.monotonic()
+    await bridge.reply(bot, CHAT, [{"text": "een"}, {"text": "twee"}])
+    assert time.monotonic() - started >= 1.0  # Telegram's retry_after was honoured
+    assert api.texts_to(CHAT) == ["een", "twee"]
+    calls = [(c.params["text"], c.status) for c in api.calls_of("sendMessage")]
+    assert calls == [("een", 429), ("een", 200), ("twee", 200)]
