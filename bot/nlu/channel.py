@@ -1,0 +1,167 @@
+"""Rasa's REST channel with the checks every message gets before Rasa sees it
+(credentials.yml). Same URL and answer format as Rasa's own `rest` channel
+(POST /webhooks/rest/webhook {"sender", "message"} -> a list of bot messages), which
+the Telegram bridge and the web chat use on loopback.
+
+- The body must be UTF-8 JSON with a string `sender` and `message`: otherwise HTTP 400
+  with a short English error (for the developer of the calling layer, not the child).
+- Control characters, bidi overrides and lone surrogates are removed from the message;
+  a message longer than `max_chars` is cut, and the answer ends with a kind note
+  (`utter_message_clipped`) that only the beginning was read and stored.
+- Per chat, a token bucket and a cap on messages handled at once
+  (bot/privacy/ratelimit.py). A message over the limit is not handled at all: the
+  answer is `utter_slow_down` ("I did not read this one, send it again in a moment"),
+  with HTTP 200 so callers show it like any answer, and the header
+  `X-MijnStem-Refused: rate-limit` so they can tell.
+- Failures are logged without the message text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+try:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.channels.rest import RestInput
+    from sanic import Blueprint, response
+    from sanic.request import Request
+    from sanic.response import HTTPResponse
+
+    from bot.nlu import log_privacy
+    from bot.privacy.ratelimit import ChatLimiter
+    from bot.privacy.text_input import CLIPPED_METADATA_KEY, MAX_MESSAGE_CHARS, clean_message
+except ImportError as exc:  # pragma: no cover - exercised only by a broken install
+    raise RuntimeError(f"the Mijn Stem REST channel cannot be loaded: {exc}") from exc
+
+logger = logging.getLogger(__name__)
+
+REFUSED_HEADER = "X-MijnStem-Refused"
+# A refused chat gets the same rendered answer for this long (no tracker read per
+# message while it floods).
+_REFUSAL_CACHE_SECONDS = 10.0
+
+
+class MijnStemRestInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> MijnStemRestInput:
+        return cls(**(credentials or {}))
+
+    def __init__(
+        self,
+        max_chars: int = MAX_MESSAGE_CHARS,
+        burst: int = 60,
+        per_minute: float = 60,
+        max_in_flight: int = 3,
+    ) -> None:
+        log_privacy.install()
+        self.max_chars = int(max_chars)
+        self.limiter = ChatLimiter(
+            burst=int(burst), per_minute=float(per_minute), max_in_flight=int(max_in_flight)
+        )
+        self._refusals: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+    async def _render(self, request: Request, sender: str, response_name: str) -> list[dict]:
+        """A domain response in the chat's age band, as REST answer messages."""
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or agent.processor is None:
+            return []
+        store = agent.tracker_store
+        tracker = await store.retrieve(sender) or store.init_tracker(sender)
+        rendered = await agent.nlg.generate(response_name, tracker, self.name())
+        if not rendered:
+            return []
+        collector = CollectingOutputChannel()
+        await collector.send_response(sender, dict(rendered))
+        return collector.messages
+
+    async def _refusal(self, request: Request, sender: str) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        cached = self._refusals.get(sender)
+        if cached and cached[0] > now:
+            return cached[1]
+        if len(self._refusals) > 1000:
+            self._refusals = {k: v for k, v in self._refusals.items() if v[0] > now}
+        messages = await self._render(request, sender, "utter_slow_down")
+        self._refusals[sender] = (now + _REFUSAL_CACHE_SECONDS, messages)
+        return messages
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        module = inspect.getmodule(self)
+        webhook = Blueprint(
+            f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
+        )
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                payload = json.loads((request.body or b"").decode("utf-8"))
+            except UnicodeDecodeError:
+                return _bad_request("invalid_utf8", "the request body is not valid UTF-8")
+            except ValueError:
+                return _bad_request("invalid_json", "the request body is not JSON")
+            if not isinstance(payload, dict):
+                return _bad_request("invalid_json", "expected a JSON object")
+            sender, text = payload.get("sender"), payload.get("message")
+            if not isinstance(sender, str) or not sender or len(sender) > 128:
+                return _bad_request("invalid_sender", "'sender' must be a short string")
+            if not isinstance(text, str):
+                return _bad_request("invalid_message", "'message' must be a string")
+            metadata = payload.get("metadata")
+            metadata = dict(metadata) if isinstance(metadata, dict) else None
+
+            if not self.limiter.acquire(sender):
+                return response.json(
+                    await self._refusal(request, sender),
+                    headers={REFUSED_HEADER: "rate-limit",
+                             "Retry-After": str(max(1, round(self.limiter.retry_after(sender))))},
+                )
+            try:
+                cleaned, clipped = clean_message(text, self.max_chars)
+                if clipped:
+                    metadata = {**(metadata or {}), CLIPPED_METADATA_KEY: len(text)}
+                input_channel = payload.get("input_channel")
+                collector = CollectingOutputChannel()
+                try:
+                    await on_new_message(
+                        UserMessage(
+                            cleaned,
+                            collector,
+                            sender,
+                            input_channel=input_channel if isinstance(input_channel, str)
+                            else self.name(),
+                            metadata=metadata,
+                        )
+                    )
+                except asyncio.CancelledError:
+                    logger.error("a message timed out (text not logged)")
+                except Exception as exc:  # noqa: BLE001 - answer what we have, like Rasa
+                    logger.error("handling a message failed: %s (text not logged)",
+                                 type(exc).__name__)
+                messages = list(collector.messages)
+                if clipped:
+                    messages += await self._render(request, sender, "utter_message_clipped")
+                return response.json(messages)
+            finally:
+                self.limiter.release(sender)
+
+        return webhook
+
+
+def _bad_request(code: str, detail: str) -> HTTPResponse:
+    return response.json({"error": code, "detail": detail}, status=400)

@@ -1,0 +1,43 @@
+"""The encrypted tracker store, run inside Rasa's own environment (.venv-rasa)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from bot.model import rasa_env
+from bot.pseudonym import sender_hash
+from bot.settings import PROJECT_ROOT, Settings
+
+PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+
+
+def test_encrypted_tracker_store_inside_rasa(settings: Settings, tmp_path: Path):
+    secret = "mijn hamster heet Pluisje"
+    db = tmp_path / "tracker.db"
+    env = {
+        **rasa_env(),
+        "MIJNSTEM_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
+        "MIJNSTEM_PSEUDONYM_SECRET": settings.pseudonym_secret,
+    }
+    env.pop("MIJNSTEM_VAR_DIR", None)
+    run = subprocess.run(
+        [str(PYTHON), str(Path(__file__).with_name("rasa_store_probe.py")), str(db), secret],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("PROBE ")), None)
+    assert line, run.stdout[-2000:] + run.stderr[-4000:]
+    out = json.loads(line.removeprefix("PROBE "))
+
+    assert out["roundtrip_text"] == secret and out["roundtrip_slot"] == secret
+    # After the erasure only the reply written after it was stored, even after two saves.
+    assert out["after_erasure"] == ["bot"] and not out["after_erasure_has_secret"]
+    assert out["next_turn"] == ["bot", "user"]
+    key = sender_hash(settings.pseudonym_secret, "tg-probe")
+    assert {tuple(r) for r in out["rows"]} == {(key, None, None, "gAAAA")}
+    assert secret.encode() not in db.read_bytes()
+    assert out["secure_delete"] == 1
+    assert out["keys"] == "refused"
+    assert out["without_keys"] == "refused" and out["wrong_keys"] == "refused"
+    assert out["clear_events"] is True
