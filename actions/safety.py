@@ -1,0 +1,177 @@
+"""Safety alarm (issue 4): help at once, an alert for the caseworker, and a check that the
+child is safe right now that does not drop the subject after one "nee" or "laat maar".
+
+The alarm is intent `safety_alarm` from the NLU pipeline (bot.nlu.safety: the rule layer
+over the classifier), at any point: before linking, mid-form, inside a free answer.
+
+    action_safety_alarm   reply (acknowledgement + helplines + "I pass this on"), store the
+                          alert and start sending it in the background
+    safety_form           "Ben je nu veilig?" (validate_safety_form interprets the answer)
+    action_safety_close   the closing words for the answer, and the offer to go on later
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import deps
+from actions.common import (
+    DB_ERRORS,
+    channel_of,
+    find_conversation,
+    hashed_sender,
+    latest_intent,
+    latest_text,
+    was_asked,
+)
+from bot.safety import alerts, notify
+
+log = logging.getLogger("mijnstem.safety")
+
+CATEGORY_ENTITY = "safety_category"
+UNCLEAR = "unclear"
+# Suicidal thoughts and self-harm get the same help with 113 first.
+SELF_CATEGORIES = {"suicide", "self_harm"}
+# The child answers "not safe": a new, most urgent alert.
+NOT_SAFE_CATEGORY = "danger_now"
+
+# How many times the question is asked again after an answer that is not a yes.
+MAX_REASKS = 2
+# "laat maar", "stop", "doei": the bot repeats that help is there and asks once more.
+LET_GO_INTENTS = {"stop", "skip", "goodbye", "thanks", "redo_topic", "forget_me"}
+
+CLOSING = {
+    "safe": "utter_safety_glad",
+    "unsafe": "utter_safety_keep_help",
+    "later": "utter_safety_later",
+}
+
+
+def _signal(tracker: Tracker) -> tuple[str, int | None, int | None]:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == CATEGORY_ENTITY:
+            return str(entity.get("value") or UNCLEAR), entity.get("start"), entity.get("end")
+    return UNCLEAR, None, None
+
+
+async def raise_alert(
+    tracker: Tracker, category: str, start: int | None = None, end: int | None = None
+) -> int | None:
+    """Store an alert for this chat and start sending it; the id, or None when it could
+    not be stored (then the safeguarding contact is e-mailed without a stored alert)."""
+    d = deps.get()
+    sender = hashed_sender(tracker)
+    channel = channel_of(tracker.sender_id)
+    words = alerts.excerpt(latest_text(tracker), start, end)
+    try:
+        conversation = find_conversation(tracker)
+        with d.sessions.begin() as session:
+            existing = alerts.recent_open_alert(
+                session=session, sender_hash=sender, category=category
+            )
+            if existing is not None:
+                return existing.id  # the same alarm again: already on its way
+            alert = alerts.create_alert(
+                session=session,
+                sender_hash=sender,
+                channel=channel,
+                category=category,
+                excerpt_text=words,
+                child_id=conversation.child_id if conversation else None,
+                caseworker_id=conversation.child.caseworker_id if conversation else None,
+            )
+            alert_id = alert.id
+    except DB_ERRORS:
+        log.exception("safety alert could not be stored; e-mailing it unstored")
+        notify.run_in_background(
+            notify.deliver_unstored(
+                d.settings, category=category, channel=channel, sender_ref=sender[:8]
+            )
+        )
+        return None
+    notify.deliver_in_background(d.settings, d.sessions, alert_id)
+    return alert_id
+
+
+class ActionSafetyAlarm(Action):
+    def name(self) -> str:
+        return "action_safety_alarm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        category, start, end = _signal(tracker)
+        # The help comes first, whatever happens to the alert.
+        dispatcher.utter_message(
+            response="utter_safety_alarm_self" if category in SELF_CATEGORIES
+            else "utter_safety_alarm"
+        )
+        try:
+            await raise_alert(tracker, category, start, end)
+        except Exception:  # noqa: BLE001 - the child's reply must never break
+            log.exception("safety alert failed")
+        return [SlotSet("safe_now", None), SlotSet("safety_reasks", 0),
+                SlotSet("safety_let_go", 0)]
+
+
+class ValidateSafetyForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_safety_form"
+
+    async def validate_safe_now(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not was_asked(tracker, "safe_now"):
+            return {"safe_now": None}
+        intent = latest_intent(tracker)
+        reasks = int(tracker.get_slot("safety_reasks") or 0)
+        if intent == "affirm":
+            return {"safe_now": "safe"}
+        if intent == "deny":
+            # "Nee" to "ben je nu veilig?": not safe. 112, stay, and a new urgent alert.
+            dispatcher.utter_message(response="utter_safety_not_safe")
+            try:
+                await raise_alert(tracker, NOT_SAFE_CATEGORY)
+            except Exception:  # noqa: BLE001
+                log.exception("safety alert failed")
+            if reasks >= MAX_REASKS:
+                return {"safe_now": "unsafe"}
+            return {"safe_now": None, "safety_reasks": reasks + 1}
+        if intent in LET_GO_INTENTS:
+            # "Laat maar": not dropped at once. Help is there, the caseworker knows,
+            # one more ask; then the offer to go on later.
+            let_go = int(tracker.get_slot("safety_let_go") or 0)
+            if let_go >= 1 or reasks >= MAX_REASKS:
+                return {"safe_now": "later"}
+            dispatcher.utter_message(response="utter_safety_dont_drop")
+            return {"safe_now": None, "safety_let_go": let_go + 1,
+                    "safety_reasks": reasks + 1}
+        if reasks >= MAX_REASKS:
+            return {"safe_now": "later"}
+        dispatcher.utter_message(
+            response="utter_safety_unsure" if intent == "dont_know" else "utter_safety_yes_or_no"
+        )
+        return {"safe_now": None, "safety_reasks": reasks + 1}
+
+
+class ActionSafetyClose(Action):
+    def name(self) -> str:
+        return "action_safety_close"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        answer = tracker.get_slot("safe_now")
+        dispatcher.utter_message(response=CLOSING.get(str(answer), "utter_safety_later"))
+        return [SlotSet("safe_now", None), SlotSet("safety_reasks", 0),
+                SlotSet("safety_let_go", 0)]

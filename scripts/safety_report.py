@@ -1,0 +1,212 @@
+"""Recall and false alarms of safety detection on the committed safety test set.
+
+    .venv/bin/python -m scripts.safety_report                 # the rule layer alone
+    .venv-rasa/bin/python -m scripts.safety_report --model    # also the trained model's NLU
+                                                              # (classifier + rule layer)
+Options: --model PATH (default: the up-to-date model in models/), --json (machine-readable,
+used by tests/safety/test_layered.py), --verbose (list every miss and false alarm).
+
+The layered figure is what the bot does: the `safety_alarm` intent, whether it came
+from the classifier or from `bot.nlu.safety.SafetyDetector` in the pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SAFETY_SET = ROOT / "tests" / "safety" / "safety_set.yml"
+ALARM_INTENT = "safety_alarm"
+
+
+def load_set(path: Path = SAFETY_SET) -> tuple[list[dict[str, str]], list[str]]:
+    data = yaml.safe_load(path.read_text())
+    return list(data["alarm"]), [str(t) for t in data["calm"]]
+
+
+def load_holdout(path: Path = SAFETY_SET) -> tuple[list[dict[str, str]], list[str]]:
+    """Sentences never used to tune anything: the honest generalisation estimate."""
+    data = yaml.safe_load(path.read_text()).get("holdout") or {}
+    return list(data.get("alarm") or []), [str(t) for t in data.get("calm") or []]
+
+
+def other_intent_examples(root: Path = ROOT) -> list[str]:
+    """Training examples of every other intent: everyday messages that must stay calm."""
+    texts: list[str] = []
+    for path in sorted((root / "data" / "nlu").glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text()) or {}).get("nlu", []):
+            if "intent" in item and item["intent"] != ALARM_INTENT:
+                texts += [
+                    line.strip()[2:].strip()
+                    for line in str(item.get("examples", "")).splitlines()
+                    if line.strip().startswith("- ")
+                ]
+    return texts
+
+
+def detector_figures() -> dict[str, Any]:
+    from bot.safety.detector import detect, get_detector
+
+    alarms, calm = load_set()
+    started = time.perf_counter()
+    get_detector()
+    build = time.perf_counter() - started
+    missed, wrong_category, false_alarms = [], [], []
+    timings = []
+    for item in alarms:
+        t0 = time.perf_counter()
+        signal = detect(item["text"])
+        timings.append(time.perf_counter() - t0)
+        if signal is None:
+            missed.append(item["text"])
+        elif signal.category != item["category"]:
+            wrong_category.append(f"{item['text']} ({item['category']} -> {signal.category})")
+    for text in calm:
+        t0 = time.perf_counter()
+        signal = detect(text)
+        timings.append(time.perf_counter() - t0)
+        if signal is not None:
+            false_alarms.append(f"{text} ({signal.category}: {signal.rule})")
+    others = other_intent_examples()
+    other_false = [t for t in others if detect(t) is not None]
+    held_alarms, held_calm = load_holdout()
+    held_missed = [a["text"] for a in held_alarms if detect(a["text"]) is None]
+    held_false = [t for t in held_calm if detect(t) is not None]
+    timings.sort()
+    return {
+        "alarms": len(alarms),
+        "calm": len(calm),
+        "recall": (len(alarms) - len(missed)) / len(alarms),
+        "false_alarm_rate": len(false_alarms) / len(calm),
+        "category_agreement": (len(alarms) - len(missed) - len(wrong_category)) / len(alarms),
+        "missed": missed,
+        "false_alarms": false_alarms,
+        "wrong_category": wrong_category,
+        "other_intent_examples": len(others),
+        "other_intent_false_alarms": other_false,
+        "holdout_recall": 1 - len(held_missed) / max(1, len(held_alarms)),
+        "holdout_false_alarm_rate": len(held_false) / max(1, len(held_calm)),
+        "holdout_missed": held_missed,
+        "holdout_false_alarms": held_false,
+        "build_seconds": build,
+        "latency_ms_median": 1000 * timings[len(timings) // 2],
+        "latency_ms_p95": 1000 * timings[int(len(timings) * 0.95)],
+        "latency_ms_max": 1000 * timings[-1],
+    }
+
+
+def model_figures(model: Path) -> dict[str, Any]:
+    """Parse every sentence with the trained model (needs .venv-rasa)."""
+    import asyncio
+    import logging
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
+    logging.disable(logging.WARNING)
+
+    alarms, calm = load_set()
+    started = time.perf_counter()
+    agent = Agent.load(str(model))
+    load = time.perf_counter() - started
+
+    async def parse_all(texts: list[str]) -> list[dict[str, Any]]:
+        return [await agent.parse_message(t) for t in texts]
+
+    alarm_texts = [a["text"] for a in alarms]
+    others = other_intent_examples()
+    held_alarms, held_calm = load_holdout()
+    held_texts = [a["text"] for a in held_alarms]
+    parsed = asyncio.run(parse_all(alarm_texts + calm + others + held_texts + held_calm))
+    n1, n2, n3 = len(alarms), len(alarms) + len(calm), len(alarms) + len(calm) + len(others)
+    alarm_parsed, calm_parsed, other_parsed = parsed[:n1], parsed[n1:n2], parsed[n2:n3]
+    held_alarm_parsed = parsed[n3 : n3 + len(held_texts)]
+    held_calm_parsed = parsed[n3 + len(held_texts) :]
+
+    def is_alarm(result: dict[str, Any]) -> bool:
+        return (result.get("intent") or {}).get("name") == ALARM_INTENT
+
+    def by_classifier_only(result: dict[str, Any]) -> bool:
+        return is_alarm(result) and any(
+            e.get("entity") == "safety_category" and e.get("value") == "unclear"
+            for e in result.get("entities", [])
+        )
+
+    missed = [t for t, r in zip(alarm_texts, alarm_parsed, strict=True) if not is_alarm(r)]
+    false_alarms = [t for t, r in zip(calm, calm_parsed, strict=True) if is_alarm(r)]
+    return {
+        "model": model.name,
+        "load_seconds": load,
+        "recall": (len(alarms) - len(missed)) / len(alarms),
+        "false_alarm_rate": len(false_alarms) / len(calm),
+        "missed": missed,
+        "false_alarms": false_alarms,
+        "classifier_only_alarms": sum(by_classifier_only(r) for r in alarm_parsed),
+        "other_intent_examples": len(others),
+        "other_intent_false_alarms": [
+            t for t, r in zip(others, other_parsed, strict=True) if is_alarm(r)
+        ],
+        "holdout_recall": sum(map(is_alarm, held_alarm_parsed)) / max(1, len(held_texts)),
+        "holdout_false_alarm_rate": sum(map(is_alarm, held_calm_parsed)) / max(1, len(held_calm)),
+        "holdout_missed": [
+            t for t, r in zip(held_texts, held_alarm_parsed, strict=True) if not is_alarm(r)
+        ],
+        "holdout_false_alarms": [
+            t for t, r in zip(held_calm, held_calm_parsed, strict=True) if is_alarm(r)
+        ],
+        "holdout_classifier_only_alarms": sum(by_classifier_only(r) for r in held_alarm_parsed),
+    }
+
+
+def _print(title: str, figures: dict[str, Any], verbose: bool) -> None:
+    print(f"== {title}")
+    for key, value in figures.items():
+        if isinstance(value, list):
+            print(f"{key}: {len(value)}")
+            if verbose:
+                for item in value:
+                    print(f"    {item}")
+        elif isinstance(value, float):
+            print(f"{key}: {value:.4f}")
+        else:
+            print(f"{key}: {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", nargs="?", const="auto", default=None)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument("--detector-only", action="store_true")
+    args = parser.parse_args(argv)
+    report: dict[str, Any] = {"detector": detector_figures()}
+    if args.model:
+        from bot.model import model_path
+
+        path = model_path() if args.model == "auto" else Path(args.model)
+        if not path.exists():
+            print(f"no model at {path}: run `python -m bot train` first", file=sys.stderr)
+            return 1
+        report["layered"] = model_figures(path)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    _print("rule layer (bot.safety.detector)", report["detector"], args.verbose)
+    if "layered" in report:
+        _print("layered (trained model NLU: classifier + rule layer)", report["layered"],
+               args.verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""Issue 4, safeguarding, end to end: real Rasa (with the safety detector in its NLU
+pipeline) and the real action server, a child over the REST channel."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.pseudonym import sender_hash
+from bot.safety import alerts
+from bot.storage.db import make_engine, make_session_factory
+from bot.storage.models import Alert, Child, Wish
+from tests.e2e.conftest import texts
+from tests.e2e.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+HELPLINES = ("112", "0800-0432", "kindertelefoon.nl", "11:00-21:00", "0800-2000", "113",
+             "0800-0113")
+
+
+def _alerts_of(stack: Stack, chat: str) -> list[alerts.AlertView]:
+    engine = make_engine(stack.settings)
+    try:
+        with make_session_factory(engine).begin() as session:
+            found = session.scalars(
+                select(Alert)
+                .where(Alert.sender_hash == sender_hash(stack.settings.pseudonym_secret, chat))
+                .order_by(Alert.id)
+            )
+            return [alerts.view(session=session, alert=a) for a in found]
+    finally:
+        engine.dispose()
+
+
+def _has_helplines(reply: list[str]) -> bool:
+    # All of them in one message: the same reply, not spread over the conversation.
+    return any(all(h in t for h in HELPLINES) for t in reply)
+
+
+def test_an_alarm_before_linking_gets_help_and_an_alert(stack: Stack):
+    chat = "rest-e2e-safety-unlinked"
+    reply = texts(stack.say(chat, "mn stiefvader slaat me elke dag"))
+    assert _has_helplines(reply), reply
+    assert "veilig?" in reply[-1], "then the bot asks whether the child is safe now"
+    (alert,) = _alerts_of(stack, chat)
+    assert alert.child_id is None and alert.category == "physical_abuse"
+    assert alert.excerpt == "mn stiefvader slaat me elke dag"
+
+    # "nee" is not the end of it: 112, stay, and the question again.
+    reply = texts(stack.say(chat, "nee"))
+    assert any("Bel nu 112" in t for t in reply) and "veilig?" in reply[-1], reply
+    assert [a.category for a in _alerts_of(stack, chat)] == ["physical_abuse", "danger_now"]
+    # "laat maar": help is still there, asked once more...
+    reply = texts(stack.say(chat, "laat maar zitten"))
+    assert any("0800-0432" in t for t in reply) and "veilig?" in reply[-1], reply
+    # ...then the offer to go on later.
+    reply = texts(stack.say(chat, "laat maar"))
+    assert any("hoi" in t for t in reply) and not any("veilig?" in t for t in reply), reply
+
+
+def test_an_alarm_inside_a_free_text_answer_mid_form(stack: Stack):
+    stack.cli("caseworker", "add", "e2e-safety@example.org", "--name", "Fleur")
+    code = stack.invite("--age", "12", "--name", "Sem", "--caseworker", "e2e-safety@example.org")
+    chat = "rest-e2e-safety-form"
+    welcome = texts(stack.say(chat, f"/start {code}"))
+    assert any("zonder jouw ja" in t for t in welcome), "told at the start"
+
+    # The wish question is open: the answer carries the alarm.
+    reply = texts(stack.say(chat, "ik wil weg want mijn vader slaat me"))
+    assert _has_helplines(reply), reply
+    assert any("jeugdzorgwerker" in t and "zonder jouw ja" in t for t in reply), (
+        "told when it happens")
+    (alert,) = _alerts_of(stack, chat)
+    engine = make_engine(stack.settings)
+    with make_session_factory(engine).begin() as session:
+        sem = next(c for c in session.scalars(select(Child)) if c.display_name == "Sem")
+        assert alert.child_id == sem.id
+        assert alert.caseworker_email == "e2e-safety@example.org"
+        # The alarm was not stored as a wish.
+        assert session.scalars(select(Wish).where(Wish.child_id == sem.id)).all() == []
+    engine.dispose()
+    assert alert.category == "physical_abuse" and "slaat me" in (alert.excerpt or "")
+
+    reply = texts(stack.say(chat, "ja"))
+    assert any("Gelukkig" in t for t in reply), reply
+    # Later the interview goes on where it was.
+    reply = texts(stack.say(chat, "hoi"))
+    assert not _has_helplines(reply) and any("wens" in t.lower() for t in reply), reply
+
+    listed = stack.cli("alerts").stdout
+    assert f"alert {alert.id} | OPEN | physical_abuse" in listed
+    stack.cli("ack", str(alert.id), "--by", "e2e-safety@example.org")
+    assert f"alert {alert.id} " not in stack.cli("alerts").stdout
+
+
+def test_figures_of_speech_do_not_alarm(stack: Stack):
+    chat = "rest-e2e-safety-calm"
+    for text in ("ik ga dood van het lachen", "ik heb een blauwe plek van voetbal"):
+        assert not _has_helplines(texts(stack.say(chat, text))), text
+    assert _alerts_of(stack, chat) == []
