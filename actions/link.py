@@ -9,14 +9,19 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import deps
-from actions.common import DB_ERRORS, channel_of, hashed_sender
+from actions.common import DB_ERRORS, all_interview_slots, channel_of, hashed_sender
 from bot import invites
+from bot.privacy import link_limits
 from bot.storage import repo
 
 _ERROR_RESPONSES = {
     repo.LinkStatus.UNKNOWN: "utter_invite_unknown",
     repo.LinkStatus.EXPIRED: "utter_invite_expired",
     repo.LinkStatus.USED: "utter_invite_used",
+}
+_REFUSAL_RESPONSES = {
+    link_limits.Refusal.CHAT: "utter_invite_too_many_tries",
+    link_limits.Refusal.OVERALL: "utter_invite_busy",
 }
 
 
@@ -34,12 +39,22 @@ class ActionLinkChat(Action):
         settings = deps.get().settings
         try:
             with deps.get().sessions.begin() as session:
+                refused = link_limits.refusal(
+                    session=session,
+                    sender_hash=hashed_sender(tracker),
+                    limits=link_limits.LinkLimits.from_settings(settings),
+                )
+                if refused is not None:
+                    dispatcher.utter_message(response=_REFUSAL_RESPONSES[refused])
+                    return [SlotSet("link_result", "refused")]
                 result = repo.redeem_invite(
                     session=session,
                     code_hash=invites.code_hash(settings.pseudonym_secret, code),
                     sender_hash=hashed_sender(tracker),
                     channel=channel_of(tracker.sender_id),
                 )
+                if result.status in _ERROR_RESPONSES:
+                    link_limits.record_failure(session=session, sender_hash=hashed_sender(tracker))
                 child = result.conversation.child if result.conversation else None
                 age_group = child.age_group if child else None
         except DB_ERRORS:
@@ -55,8 +70,7 @@ class ActionLinkChat(Action):
             events += [
                 SlotSet("age_group", age_group),
                 SlotSet("steps_done", []),
-                SlotSet("wish", None),
-                SlotSet("more_wishes", None),
-                SlotSet("share_summary", None),
+                SlotSet("step_started", None),
+                *(SlotSet(slot, None) for slot in all_interview_slots()),
             ]
         return events

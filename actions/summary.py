@@ -1,7 +1,10 @@
-"""The summary for the child ("Dit heb ik opgeschreven") and the choice to share it."""
+"""The summary ("Dit heb ik opgeschreven") and the child's choice, per item, of what
+the caseworker may read. Nothing is shared without the child's yes: an item is shared
+only when the child chose "all", picked its number, or said yes to it on its own."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -10,65 +13,239 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import deps
-from actions.common import DB_ERRORS, find_conversation, latest_intent, was_asked, with_step
-from bot.storage import repo
+from actions.common import (
+    DB_ERRORS,
+    choices,
+    chosen,
+    find_conversation,
+    kept,
+    latest_text,
+    was_asked,
+    with_step,
+    yes_no,
+)
+from actions.copy import render
+from bot.notify.summaries import notify_summary_shared
+from bot.storage import interview, repo
+from bot.storage.interview import Item
+from bot.storage.models import Answer, Caseworker, Person, TrustedPerson, Wish
+
+_TOPIC_LABELS = {
+    "wonen": "utter_label_topic_wonen", "contact": "utter_label_topic_contact",
+    "school": "utter_label_topic_school", "hobby": "utter_label_topic_hobby",
+    "toekomst": "utter_label_topic_toekomst", "inspraak": "utter_label_topic_inspraak",
+    "algemeen": "utter_label_topic_algemeen",
+}
+_RING_LABELS = {1: "utter_label_ring_1", 2: "utter_label_ring_2", 3: "utter_label_ring_3"}
+_FREQUENCY_LABELS = {
+    "daily": "utter_label_freq_daily", "weekly": "utter_label_freq_weekly",
+    "monthly": "utter_label_freq_monthly", "rarely": "utter_label_freq_rarely",
+    "never": "utter_label_freq_never",
+}
+_CONTACT_LABELS = {
+    "more": "utter_label_contact_more", "same": "utter_label_contact_same",
+    "less": "utter_label_contact_less",
+}
+_ANSWER_LABELS = {
+    "own_say": "utter_label_own_say", "keep_same": "utter_label_keep_same",
+    "changed": "utter_label_changed", "message": "utter_label_message",
+    "update": "utter_label_update",
+}
+
+def item_line(domain: dict[str, Any], item: Item) -> str:
+    """One summary line, in words the child and the caseworker both understand."""
+    row = item.row
+    if isinstance(row, Wish):
+        topic = render(domain, _TOPIC_LABELS.get(row.topic, "utter_label_topic_algemeen"))
+        return render(domain, "utter_label_wish", topic=topic, text=row.text)
+    if isinstance(row, Person):
+        details = []
+        if row.ring in _RING_LABELS:
+            details.append(render(domain, _RING_LABELS[row.ring]))
+        if row.frequency in _FREQUENCY_LABELS:
+            details.append(render(domain, _FREQUENCY_LABELS[row.frequency]))
+        if row.contact_wish in _CONTACT_LABELS:
+            details.append(render(domain, _CONTACT_LABELS[row.contact_wish]))
+        if details:
+            return render(domain, "utter_label_person_details", label=row.label,
+                          details=", ".join(details))
+        return render(domain, "utter_label_person", label=row.label)
+    if isinstance(row, TrustedPerson):
+        return _trusted_line(domain, row)
+    if isinstance(row, Answer):
+        return render(domain, _ANSWER_LABELS[row.topic], text=row.text)
+    raise TypeError(f"not a summary item: {row!r}")
 
 
-def summary_lines(tracker: Tracker) -> list[str]:
+def _trusted_line(domain: dict[str, Any], row: TrustedPerson) -> str:
+    if row.has_someone is True:
+        parts = [render(domain, "utter_label_trusted_named", who=row.who) if row.who
+                 else render(domain, "utter_label_trusted_unnamed")]
+        if row.person_knows is True:
+            parts.append(render(domain, "utter_label_trusted_knows"))
+        elif row.person_knows is False:
+            parts.append(render(domain, "utter_label_trusted_not_knows"))
+    else:
+        parts = [render(domain, "utter_label_trusted_none" if row.has_someone is False
+                        else "utter_label_trusted_unsure")]
+    if row.wants_help is True:
+        parts.append(render(domain, "utter_label_trusted_help"))
+    elif row.wants_help is False:
+        parts.append(render(domain, "utter_label_trusted_no_help"))
+    return ", ".join(parts)
+
+
+def numbered(domain: dict[str, Any], number: int, item: Item) -> str:
+    return render(domain, "utter_label_numbered", number=number, text=item_line(domain, item))
+
+
+def _child_id(tracker: Tracker) -> int | None:
     conversation = find_conversation(tracker)
-    if conversation is None:
+    return None if conversation is None else conversation.child_id
+
+
+def current_lines(tracker: Tracker, domain: dict[str, Any], *, marked: bool) -> list[str]:
+    """Everything the child has told (for a returning child), marked shared or private."""
+    child_id = _child_id(tracker)
+    if child_id is None:
         return []
     with deps.get().sessions.begin() as session:
-        wishes = repo.list_wishes(session=session, child_id=conversation.child_id)
-        return [f"• {wish.text}" for wish in wishes]
+        lines = []
+        for item in interview.current_items(session=session, child_id=child_id):
+            line = item_line(domain, item)
+            if marked and item.row.shared is not None:
+                line = render(domain, "utter_label_shared" if item.row.shared
+                              else "utter_label_private", text=line)
+            lines.append(f"• {line}")
+        return lines
 
 
 class ActionShowSummary(Action):
+    """Number what the child told since the last summary; the share form asks next."""
+
     def name(self) -> str:
         return "action_show_summary"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        nothing = [SlotSet("share_mode", False), SlotSet("share_item", False),
+                   SlotSet("share_refs", []), SlotSet("share_queue", None)]
         try:
-            lines = summary_lines(tracker)
+            child_id = _child_id(tracker)
+            with deps.get().sessions.begin() as session:
+                items = [] if child_id is None else interview.current_items(
+                    session=session, child_id=child_id, undecided_only=True)
+                lines = [numbered(domain, n, item) for n, item in enumerate(items, 1)]
+                refs = [item.ref for item in items]
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
-            return [SlotSet("share_summary", False)]
-        if not lines:
+            return nothing
+        if not items:
             dispatcher.utter_message(response="utter_summary_empty")
-            # Nothing to share: the share form completes at once.
-            return [SlotSet("share_summary", False)]
+            return nothing
         dispatcher.utter_message(response="utter_summary", items="\n".join(lines))
-        return [SlotSet("share_summary", None)]
+        return [SlotSet("share_refs", refs), SlotSet("share_mode", None),
+                SlotSet("share_item", None), SlotSet("share_queue", None)]
+
+
+_NUMBERS_ONLY = re.compile(r"^[\s\d,.;&+/-]*(?:en[\s\d,.;&+/-]*)*$")
+
+
+def typed_numbers(text: str) -> list[int] | None:
+    """"1 3", "1, 3 en 4", "nummer 2" -> the numbers; None when the text is not a list."""
+    cleaned = re.sub(r"\b(nummers?|nr)\b", " ", text.lower())
+    if not re.search(r"\d", cleaned) or not _NUMBERS_ONLY.match(cleaned):
+        return None
+    return sorted({int(n) for n in re.findall(r"\d+", cleaned)})
 
 
 class ValidateShareForm(FormValidationAction):
     def name(self) -> str:
         return "validate_share_form"
 
-    async def validate_share_summary(
+    def _decide(self, tracker: Tracker, refs: list[str], shared: bool) -> None:
+        child_id = _child_id(tracker)
+        if child_id is None or not refs:
+            return
+        with deps.get().sessions.begin() as session:
+            interview.decide(session=session, child_id=child_id, refs=refs, shared=shared)
+
+    def _line(self, tracker: Tracker, domain: dict[str, Any], refs: list[str], ref: str) -> str:
+        child_id = _child_id(tracker)
+        with deps.get().sessions.begin() as session:
+            (item,) = interview.get_items(session=session, child_id=child_id or 0, refs=[ref])
+            return numbered(domain, refs.index(ref) + 1, item)
+
+    async def validate_share_mode(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> dict[str, Any]:
-        if isinstance(slot_value, bool):
-            return {"share_summary": slot_value}
-        if not was_asked(tracker, "share_summary"):
-            return {"share_summary": None}
-        intent = latest_intent(tracker)
-        if intent == "affirm":
-            return {"share_summary": True}
-        if intent in {"deny", "skip", "dont_know"}:
-            # Not sure is not a yes: nothing is shared without the child's yes.
-            return {"share_summary": False}
-        dispatcher.utter_message(response="utter_yes_or_no")
-        return {"share_summary": None}
+        if not was_asked(tracker, "share_mode"):
+            return {"share_mode": kept(tracker, slot_value)}
+        refs = list(tracker.get_slot("share_refs") or [])
+        text = latest_text(tracker)
+        numbers = typed_numbers(text)
+        mode = chosen(tracker, choices("share_mode"), by_number=False)
+        answer = yes_no(tracker, text)
+        try:
+            if numbers is not None and mode is None:
+                if not numbers or any(not 1 <= n <= len(refs) for n in numbers):
+                    dispatcher.utter_message(response="utter_share_numbers_unknown")
+                    return {"share_mode": None}
+                picked = [refs[n - 1] for n in numbers]
+                self._decide(tracker, picked, True)
+                self._decide(tracker, [r for r in refs if r not in picked], False)
+                return {"share_mode": "numbers", "share_item": True}
+            if mode == "all" or (mode is None and answer == "yes"):
+                self._decide(tracker, refs, True)
+                return {"share_mode": "all", "share_item": True}
+            if mode == "none" or (mode is None and answer in ("no", "unsure")):
+                # Not sure is not a yes: nothing is shared without the child's yes.
+                self._decide(tracker, refs, False)
+                return {"share_mode": "none", "share_item": False}
+            if mode == "each":
+                return {"share_mode": "each", "share_queue": refs, "share_item": None,
+                        "share_item_text": self._line(tracker, domain, refs, refs[0])}
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_cannot_save")
+            return {"share_mode": None}
+        dispatcher.utter_message(response="utter_choose_please")
+        return {"share_mode": None}
+
+    async def validate_share_item(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not was_asked(tracker, "share_item"):
+            return {"share_item": kept(tracker, slot_value)}
+        queue = list(tracker.get_slot("share_queue") or [])
+        answer = yes_no(tracker, latest_text(tracker))
+        if answer == "" or not queue:
+            dispatcher.utter_message(response="utter_yes_or_no")
+            return {"share_item": None}
+        refs = list(tracker.get_slot("share_refs") or [])
+        try:
+            self._decide(tracker, queue[:1], answer == "yes")
+            rest = queue[1:]
+            if rest:
+                return {"share_item": None, "share_queue": rest,
+                        "share_item_text": self._line(tracker, domain, refs, rest[0])}
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_cannot_save")
+            return {"share_item": None}
+        return {"share_item": "done", "share_queue": []}
 
 
 class ActionShareSummary(Action):
+    """Send what the child chose to share to the caseworker's outbox."""
+
     def name(self) -> str:
         return "action_share_summary"
 
@@ -76,25 +253,37 @@ class ActionShareSummary(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         done = [SlotSet("steps_done", with_step(tracker, "summary"))]
-        if tracker.get_slot("share_summary") is not True:
-            try:
-                has_items = bool(summary_lines(tracker))
-            except DB_ERRORS:
-                has_items = True
-            if has_items:
-                dispatcher.utter_message(response="utter_summary_private")
-            return done
+        refs = list(tracker.get_slot("share_refs") or [])
+        shared_with: tuple[int, Caseworker] | None = None
         try:
-            lines = summary_lines(tracker)
             conversation = find_conversation(tracker)
-            if conversation is not None and lines:
-                with deps.get().sessions.begin() as session:
-                    child = repo.get_child(session=session, child_id=conversation.child_id)
-                    repo.add_shared_summary(session=session, child=child, body="\n".join(lines))
+            if conversation is None:
+                return done
+            with deps.get().sessions.begin() as session:
+                child = repo.get_child(session=session, child_id=conversation.child_id)
+                to_send = interview.items_to_send(session=session, child_id=child.id)
+                decided = interview.get_items(session=session, child_id=child.id, refs=refs)
+                kept_private = any(item.row.shared is False for item in decided)
+                if to_send:
+                    body = "\n".join(f"• {item_line(domain, item)}" for item in to_send)
+                    interview.send_shared(session=session, child=child, items=to_send, body=body)
+                    if child.caseworker is not None:
+                        shared_with = (child.id, child.caseworker)
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
-            # Ask again next time: the child's yes is not lost.
-            return [SlotSet("share_summary", None)]
-        dispatcher.utter_message(response="utter_summary_shared")
+            # The choices are stored; what was not sent goes with the next summary.
+            return []
+        if to_send:
+            dispatcher.utter_message(
+                response="utter_summary_partly_shared" if kept_private else "utter_summary_shared"
+            )
+        elif refs:
+            dispatcher.utter_message(response="utter_summary_private")
+        if shared_with is not None:
+            # In the background: the child's answer never waits for Telegram.
+            child_id, caseworker = shared_with
+            notify_summary_shared(
+                deps.get().settings, chat_id=caseworker.telegram_chat, child_id=child_id,
+                caseworker_email=caseworker.email,
+            )
         return done
-

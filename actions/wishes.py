@@ -1,4 +1,5 @@
-"""The wishes form: one or more wishes, each stored as its own row."""
+"""The wishes form: one or more wishes, each stored as its own row with its topic
+(bot/topics.py; the child is asked with buttons when the words do not tell)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import deps
-from actions.common import DB_ERRORS, find_conversation, latest_intent, was_asked, with_step
-from bot.storage import repo
+from actions.common import (
+    DB_ERRORS,
+    choices,
+    chosen,
+    find_conversation,
+    kept,
+    latest_intent,
+    was_asked,
+    with_step,
+)
+from bot import topics
+from bot.privacy.text_input import was_clipped
+from bot.storage import interview, repo
 
 SKIP_INTENTS = {"skip", "dont_know", "deny"}
 DONE_INTENTS = {"deny", "dont_know", "skip", "goodbye", "thanks"}
@@ -23,19 +35,23 @@ def _is_short(text: str) -> bool:
     return len(text.split()) <= MAX_SKIP_WORDS
 
 
-def store_wishes(tracker: Tracker, texts: list[str]) -> None:
-    """Store wishes for this chat's child; raises on a database failure."""
+def store_wishes(tracker: Tracker, texts: list[str]) -> int | None:
+    """Store wishes for this chat's child, each with its topic when the words tell it.
+    Returns the id of the last one; raises on a database failure."""
     conversation = find_conversation(tracker)
     if conversation is None:
-        return
+        return None
+    last = None
     with deps.get().sessions.begin() as session:
         for text in texts:
-            repo.add_wish(
+            last = repo.add_wish(
                 session=session,
                 child_id=conversation.child_id,
                 session_id=conversation.id,
                 text=text,
-            )
+                topic=topics.wish_topic(text) or topics.GENERAL,
+            ).id
+    return last
 
 
 class ValidateWishForm(FormValidationAction):
@@ -48,16 +64,18 @@ class ValidateWishForm(FormValidationAction):
         """Store the wish (and any left unsaved before). On a database failure the
         wish is kept in the tracker and stored with the next one."""
         pending = list(tracker.get_slot("unsaved_wishes") or [])
+        topic = topics.wish_topic(text)
         try:
-            store_wishes(tracker, [*pending, text])
+            wish_id = store_wishes(tracker, [*pending, text])
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
-            return {"unsaved_wishes": [*pending, text]}
-        if len(text) > LONG_MESSAGE:
+            return {"unsaved_wishes": [*pending, text], "wish_topic": topic or topics.GENERAL}
+        if len(text) > LONG_MESSAGE and not was_clipped(tracker.events):
             dispatcher.utter_message(response="utter_wish_too_long")
         else:
             dispatcher.utter_message(response="utter_wish_saved")
-        return {"unsaved_wishes": None}
+        # An unknown topic is asked next (wish_topic stays empty).
+        return {"unsaved_wishes": None, "last_wish_id": wish_id, "wish_topic": topic}
 
     async def validate_wish(
         self,
@@ -67,7 +85,9 @@ class ValidateWishForm(FormValidationAction):
         domain: dict[str, Any],
     ) -> dict[str, Any]:
         text = str(slot_value or "").strip()
-        if not text or not was_asked(tracker, "wish"):
+        if not was_asked(tracker, "wish"):
+            return {"wish": kept(tracker, slot_value)}
+        if not text:
             return {"wish": None}
         intent = latest_intent(tracker)
         if intent == "affirm" and _is_short(text):
@@ -75,7 +95,8 @@ class ValidateWishForm(FormValidationAction):
             return {"wish": None}
         if intent in SKIP_INTENTS and _is_short(text):
             dispatcher.utter_message(response="utter_wish_skipped")
-            return {"wish": text, "more_wishes": False, "steps_done": with_step(tracker, "wishes")}
+            return {"wish": text, "wish_topic": False, "more_wishes": False,
+                    "steps_done": with_step(tracker, "wishes")}
         return {"wish": text, **self._save(text, dispatcher, tracker)}
 
     async def validate_more_wishes(
@@ -87,7 +108,7 @@ class ValidateWishForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = str(slot_value or "").strip()
         if not was_asked(tracker, "more_wishes"):
-            return {"more_wishes": None}
+            return {"more_wishes": kept(tracker, slot_value)}
         intent = latest_intent(tracker)
         if intent == "affirm" and _is_short(text):
             return {"more_wishes": None, "wish": None}
@@ -97,3 +118,31 @@ class ValidateWishForm(FormValidationAction):
             return {"more_wishes": None}
         # Anything else is taken as the next wish, typed straight away.
         return {"more_wishes": None, **self._save(text, dispatcher, tracker)}
+
+    async def validate_wish_topic(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not was_asked(tracker, "wish_topic"):
+            return {"wish_topic": kept(tracker, slot_value)}
+        topic = chosen(tracker, choices("wish_topic"))
+        if topic is None:
+            if latest_intent(tracker) in SKIP_INTENTS:
+                return {"wish_topic": topics.GENERAL}
+            dispatcher.utter_message(response="utter_choose_please")
+            return {"wish_topic": None}
+        wish_id = tracker.get_slot("last_wish_id")
+        conversation = None
+        try:
+            conversation = find_conversation(tracker)
+            if conversation is not None and wish_id is not None:
+                with deps.get().sessions.begin() as session:
+                    interview.set_wish_topic(session=session, child_id=conversation.child_id,
+                                             wish_id=int(wish_id), topic=topic)
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_cannot_save")
+            return {"wish_topic": None}
+        return {"wish_topic": topic}

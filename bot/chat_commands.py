@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "help": "help",
     "hulp": "help",
     "privacy": "ask_privacy",
+    # "Vergeet mij": erase what the child said, after a confirmation (actions/forget.py).
+    "vergeet": "forget_me",
+    "wis": "forget_me",
 }
 
 # A code typed on its own or inside a sentence: "mijn code is k7mp-q2xr".

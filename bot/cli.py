@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--name", help="first name or pseudonym the bot uses")
     inv.add_argument("--caseworker", metavar="EMAIL", help="caseworker who reads the summaries")
     inv.add_argument("--child", type=int, metavar="ID", help="new code for an existing child")
+    inv.add_argument("--qr", metavar="FILE", help="also write a PNG with QR codes of the links")
 
     summ = sub.add_parser("summaries", help="show summaries children chose to share")
     summ.add_argument("--caseworker", metavar="EMAIL")
@@ -63,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("child_id", type=int, metavar="CHILD")
     export.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
     export.set_defaults(handler="bot.privacy.cli:export_command")
+    close = sub.add_parser("close", help="close a child's case (data erased after a retention period)")
+    close.add_argument("child_id", type=int, metavar="CHILD")
+    close.add_argument("--reopen", action="store_true", help="undo: the case is open again")
+    close.set_defaults(handler="bot.privacy.cli:close_command")
+    rotate = sub.add_parser("rotate-keys", help="re-encrypt all stored data under the newest key")
+    rotate.set_defaults(handler="bot.privacy.cli:rotate_command")
     sub.add_parser("run", help="start every part of the stack (make run)")
     sub.add_parser("actions", help="start the Rasa action server")
     sub.add_parser("train", help="train a Rasa model unless an up-to-date one exists")
@@ -153,6 +161,8 @@ def _caseworker_add(factory, args: argparse.Namespace) -> int:  # type: ignore[n
 def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     if args.age is not None and not MIN_AGE <= args.age <= MAX_AGE:
         return _fail(f"--age must be between {MIN_AGE} and {MAX_AGE}")
+    if args.qr and not Path(args.qr).resolve().parent.is_dir():
+        return _fail(f"--qr: the folder of {args.qr} does not exist")
     with factory.begin() as session:
         try:
             caseworker = (
@@ -183,6 +193,10 @@ def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # ty
         print(f"web chat: {settings.public_web_url}/chat?code={code}")
         if settings.telegram_bot_username:
             print(f"telegram: https://t.me/{settings.telegram_bot_username}?start={code.replace('-', '')}")
+        if args.qr:
+            from bot.web.qr import write_invite_qr
+
+            print(f"QR codes: {write_invite_qr(args.qr, settings=settings, code=code)}")
         print(f"the child sends: /start {code}")
         print(code)
     return 0

@@ -59,6 +59,31 @@ class Settings:
     telegram_bot_username: str | None
     public_web_url: str
     tracker_db_url: str
+    # Telegram webhook mode: PTB's webhook server listens on loopback on this port,
+    # behind a reverse proxy that serves TELEGRAM_WEBHOOK_URL.
+    telegram_webhook_port: int = 8443
+    # Seconds between attempts to hand kept messages to Rasa after it was down.
+    telegram_retry_seconds: float = 10.0
+    # Privacy (docs/privacy.md): tracker events older than this are purged; a closed
+    # case's data is erased this long after `python -m bot close`.
+    tracker_retention_days: int = 90
+    closed_case_retention_days: int = 90
+    # Invite codes: failed /start attempts allowed per chat and in total, per window.
+    link_failures_per_chat: int = 5
+    link_failures_overall: int = 100
+    link_window_minutes: int = 15
+    # Safeguarding alerts (bot/safety): e-mail through SMTP (SMTP_SECURITY is "starttls",
+    # "ssl" or "none"); alarms from chats without a caseworker go to the safeguarding
+    # contact; unacknowledged alerts escalate to the team lead after this many minutes.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "mijnstem@localhost"
+    smtp_security: str = "starttls"
+    safeguarding_contact_email: str | None = None
+    team_lead_email: str | None = None
+    alert_escalation_minutes: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +103,15 @@ def _int(environ: dict[str, str] | os._Environ[str], name: str, default: int) ->
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _choice(
+    environ: dict[str, str] | os._Environ[str], name: str, allowed: tuple[str, ...], default: str
+) -> str:
+    value = (environ.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> Settings:
@@ -117,7 +151,23 @@ def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> S
         telegram_webhook_url=env_vars.get("TELEGRAM_WEBHOOK_URL") or None,
         telegram_webhook_secret=env_vars.get("TELEGRAM_WEBHOOK_SECRET") or None,
         telegram_bot_username=env_vars.get("TELEGRAM_BOT_USERNAME") or None,
+        telegram_webhook_port=_int(env_vars, "TELEGRAM_WEBHOOK_PORT", 8443),
+        telegram_retry_seconds=float(env_vars.get("TELEGRAM_RETRY_SECONDS") or 10),
         public_web_url=env_vars.get("PUBLIC_WEB_URL", f"http://{host}:{web_port}"),
         tracker_db_url=env_vars.get("TRACKER_DB_URL")
         or f"sqlite:///{var_dir / 'rasa-tracker.db'}",
+        tracker_retention_days=_int(env_vars, "MIJNSTEM_TRACKER_RETENTION_DAYS", 90),
+        closed_case_retention_days=_int(env_vars, "MIJNSTEM_CLOSED_CASE_RETENTION_DAYS", 90),
+        link_failures_per_chat=_int(env_vars, "MIJNSTEM_LINK_FAILURES_PER_CHAT", 5),
+        link_failures_overall=_int(env_vars, "MIJNSTEM_LINK_FAILURES_OVERALL", 100),
+        link_window_minutes=_int(env_vars, "MIJNSTEM_LINK_WINDOW_MINUTES", 15),
+        smtp_host=env_vars.get("SMTP_HOST") or None,
+        smtp_port=_int(env_vars, "SMTP_PORT", 587),
+        smtp_user=env_vars.get("SMTP_USER") or None,
+        smtp_password=env_vars.get("SMTP_PASSWORD") or None,
+        smtp_from=env_vars.get("SMTP_FROM") or "mijnstem@localhost",
+        smtp_security=_choice(env_vars, "SMTP_SECURITY", ("starttls", "ssl", "none"), "starttls"),
+        safeguarding_contact_email=env_vars.get("SAFEGUARDING_CONTACT_EMAIL") or None,
+        team_lead_email=env_vars.get("TEAM_LEAD_EMAIL") or None,
+        alert_escalation_minutes=_int(env_vars, "ALERT_ESCALATION_MINUTES", 30),
     )

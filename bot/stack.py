@@ -48,6 +48,17 @@ def rasa_tracker_url(settings: Settings) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
+def tracker_store_env(settings: Settings) -> dict[str, str]:
+    """What Rasa's encrypted tracker store needs: the keys (in development they come
+    from var/dev-secrets.json, which only this side reads) and quiet logs: Rasa logs
+    message texts at DEBUG, so never lower than INFO here."""
+    return {
+        "MIJNSTEM_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
+        "MIJNSTEM_PSEUDONYM_SECRET": settings.pseudonym_secret,
+        "LOG_LEVEL": "INFO",
+    }
+
+
 def services(settings: Settings, model: Path) -> list[Service]:
     host = settings.host
     common = {"MIJNSTEM_VAR_DIR": str(settings.var_dir)}
@@ -73,6 +84,8 @@ def services(settings: Settings, model: Path) -> list[Service]:
                 **common,
                 "ACTION_ENDPOINT_URL": f"http://{host}:{settings.action_port}/webhook",
                 "TRACKER_DB_URL": rasa_tracker_url(settings),
+                # For the encrypted tracker store (bot/nlu/tracker_store.py).
+                **tracker_store_env(settings),
             },
         ),
     ]
@@ -166,7 +179,10 @@ def run_stack(settings: Settings) -> int:
         if not stopping:
             print(
                 f"\nMijn Stem is running. Chat: make chat, or POST to "
-                f"{settings.rasa_webhook_url}\nPress Ctrl-C to stop.\n",
+                f"{settings.rasa_webhook_url}\n"
+                f"Web chat: {settings.public_web_url}/chat (make a code: "
+                f".venv/bin/python -m bot invite --age 10; see docs/web-chat.md)\n"
+                f"Press Ctrl-C to stop.\n",
                 flush=True,
             )
         while not stopping:

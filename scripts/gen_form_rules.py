@@ -23,10 +23,29 @@ INTERRUPTIONS: dict[str, tuple[str, list[str]]] = {
     "help": ("resume", ["utter_help"]),
     "stop": ("leave", ["utter_stopped"]),
     "link_chat": ("leave", ["action_link_chat", "action_continue"]),
+    # The interview (actions/flow.py): a greeting after a break says where the child
+    # left off and asks the question again; "doei" leaves; a topic can be redone.
+    "greet": ("leave", ["action_continue"]),
+    "goodbye": ("leave", ["utter_goodbye"]),
+    "redo_topic": ("leave", ["action_redo_topic", "action_continue"]),
+    # Sent by the Telegram bridge (bot/telegram) for media and edited messages.
+    "media_unsupported": ("resume", ["utter_media_not_supported"]),
+    "message_edited": ("resume", ["utter_edit_not_read"]),
+    # "Vergeet mij": leave the form and ask to confirm (data/rules/privacy.yml).
+    "forget_me": ("leave", ["utter_ask_forget_me"]),
+    # A safety alarm (actions/safety.py) at any point: help at once, then the safety
+    # check (data/rules/safety.yml starts safety_form after action_safety_alarm).
+    "safety_alarm": ("leave", ["action_safety_alarm"]),
+}
+
+# Forms that read these intents as answers instead of being interrupted by them: the
+# safety check does not drop the subject after "stop", "laat maar" or "doei".
+ANSWERED_BY_FORM: dict[str, set[str]] = {
+    "safety_form": {"stop", "goodbye", "greet", "redo_topic"},
 }
 
 # Actions after which the next action is predicted without waiting for the child.
-NO_WAIT_AFTER = {"action_continue"}
+NO_WAIT_AFTER = {"action_continue", "action_safety_alarm"}
 
 
 def forms() -> list[str]:
@@ -38,6 +57,8 @@ def build() -> str:
     rules = []
     for form in forms():
         for intent, (mode, actions) in INTERRUPTIONS.items():
+            if intent in ANSWERED_BY_FORM.get(form, set()):
+                continue
             steps: list[dict[str, object]] = [{"intent": intent}]
             if mode == "leave":
                 steps += [{"action": "action_deactivate_loop"}, {"active_loop": None}]

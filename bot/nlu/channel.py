@@ -125,7 +125,10 @@ class MijnStemRestInput(RestInput):
             metadata = payload.get("metadata")
             metadata = dict(metadata) if isinstance(metadata, dict) else None
 
-            if not self.limiter.acquire(sender):
+            # Safety first: a message that signals danger is never refused or cut away.
+            alarm = _signals_danger(text)
+            acquired = self.limiter.acquire(sender)
+            if not acquired and not alarm:
                 return response.json(
                     await self._refusal(request, sender),
                     headers={REFUSED_HEADER: "rate-limit",
@@ -133,6 +136,8 @@ class MijnStemRestInput(RestInput):
                 )
             try:
                 cleaned, clipped = clean_message(text, self.max_chars)
+                if clipped and alarm:
+                    cleaned = _alarming_window(clean_message(text, len(text))[0], self.max_chars)
                 if clipped:
                     metadata = {**(metadata or {}), CLIPPED_METADATA_KEY: len(text)}
                 input_channel = payload.get("input_channel")
@@ -158,9 +163,32 @@ class MijnStemRestInput(RestInput):
                     messages += await self._render(request, sender, "utter_message_clipped")
                 return response.json(messages)
             finally:
-                self.limiter.release(sender)
+                if acquired:
+                    self.limiter.release(sender)
 
         return webhook
+
+
+# Beyond this a message is not scanned (a flood of 100 KB messages must stay cheap).
+_SCAN_LIMIT = 100_000
+
+
+def _signals_danger(text: str) -> bool:
+    from bot.safety.detector import detect
+
+    return detect(text[:_SCAN_LIMIT]) is not None
+
+
+def _alarming_window(text: str, size: int) -> str:
+    """The part of an over-long message that signals danger, so NLU sees it."""
+    from bot.safety.detector import detect
+
+    step = max(1, size // 2)
+    for start in range(0, min(len(text), _SCAN_LIMIT), step):
+        window = text[start:start + size]
+        if detect(window) is not None:
+            return window
+    return text[:size]
 
 
 def _bad_request(code: str, detail: str) -> HTTPResponse:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import ForeignKey, Integer, String, Text, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import DateTime
 
 from bot.storage.crypto import get_cipher
@@ -121,7 +121,26 @@ class ConversationSession(Base):
     child: Mapped[Child] = relationship(back_populates="sessions")
 
 
-class Wish(Base):
+class SummaryItem:
+    """Columns of everything the child tells in the interview and sees in the summary.
+
+    `shared` is the child's choice for this one item: None until asked (and then never
+    shared), True to share it with the caseworker, False to keep it private.
+    `replaced_at` is set when the child redoes the topic; such rows stay for the record
+    of what was already shared but are no longer shown as current.
+    """
+
+    shared: Mapped[bool | None] = mapped_column(Boolean)
+    share_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @declared_attr
+    def shared_summary_id(cls) -> Mapped[int | None]:
+        """The outbox entry that carried this item to the caseworker."""
+        return mapped_column(ForeignKey("shared_summary.id", ondelete="SET NULL"))
+
+
+class Wish(SummaryItem, Base):
     __tablename__ = "wish"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +153,69 @@ class Wish(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     child: Mapped[Child] = relationship(back_populates="wishes")
+
+
+class Person(SummaryItem, Base):
+    """Someone important to the child (the network circle): who, how close, how often
+    they see each other now, and whether the child wants more, the same or less contact."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_session.id", ondelete="SET NULL")
+    )
+    # As the child wrote it ("broertje Daan"), the name on its own, and the role word
+    # normalised ("broer"; see bot/people.py). Names and labels are personal data.
+    label: Mapped[str] = mapped_column(EncryptedText())
+    name: Mapped[str | None] = mapped_column(EncryptedText())
+    role: Mapped[str | None] = mapped_column(String(30))
+    # 1 = inner ring (very close), 2 = middle, 3 = outer; None = skipped.
+    ring: Mapped[int | None] = mapped_column(Integer)
+    # daily | weekly | monthly | rarely | never
+    frequency: Mapped[str | None] = mapped_column(String(12))
+    # more | same | less
+    contact_wish: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TrustedPerson(SummaryItem, Base):
+    """Whether the child has someone they trust, who, whether that person knows, and
+    whether the child wants help finding someone. None means skipped or not sure."""
+
+    __tablename__ = "trusted_person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_session.id", ondelete="SET NULL")
+    )
+    has_someone: Mapped[bool | None] = mapped_column(Boolean)
+    who: Mapped[str | None] = mapped_column(EncryptedText())
+    person_knows: Mapped[bool | None] = mapped_column(Boolean)
+    wants_help: Mapped[bool | None] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Answer(SummaryItem, Base):
+    """A free answer to one of the interview's open questions.
+
+    topic: own_say (what the child wants to decide or have a say in), keep_same and
+    changed (continuity), message (what the caseworker should know), update (what
+    changed since last time, asked of a returning child).
+    """
+
+    __tablename__ = "interview_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_session.id", ondelete="SET NULL")
+    )
+    topic: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class SharedSummary(Base):
@@ -190,3 +272,55 @@ class Alert(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class WebSession(Base):
+    """A web chat on one device (bot/web): the cookie's token as a keyed hash, the chat it
+    linked to, and a short transcript (encrypted) so that a reload shows the conversation.
+
+    Deleted with the conversation (and so with the child), and after a long idle time.
+    """
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_session.id", ondelete="CASCADE"), index=True
+    )
+    # JSON list of {"from": "bot"|"child", "text": ..., "buttons": [...]}.
+    transcript: Mapped[str] = mapped_column(EncryptedText())
+    # A typed message Rasa could not take yet; put back in the input box on reload.
+    pending_text: Mapped[str | None] = mapped_column(EncryptedText())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PendingMessage(Base):
+    """A chat message Rasa could not take yet (Rasa or the action server was down).
+
+    Kept in order and handed to Rasa when it is back (bot/telegram). The sender is the
+    pseudonymous Rasa sender id; where to answer and what was said are encrypted.
+    """
+
+    __tablename__ = "pending_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(80), index=True)
+    chat: Mapped[str] = mapped_column(EncryptedText())
+    text: Mapped[str] = mapped_column(EncryptedText())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LinkAttempt(Base):
+    """A failed `/start CODE` (unknown, expired or used code), counted per chat and in
+    total so that invite codes cannot be guessed (bot/privacy/link_limits.py).
+    Rows older than the counting window are deleted by the retention job."""
+
+    __tablename__ = "link_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -81,9 +81,10 @@ async def test_continue_after_linking_welcomes_and_asks_age_when_unknown(
 async def test_continue_resumes_wishes_on_greeting(configured, linked_child, domain):
     linked_child(age=12)
     tracker = load_tracker(intent="greet", text="hoi", active_loop={},
-                           slots={"wish": "een hond", "requested_slot": None})
+                           slots={"wish": "een hond", "requested_slot": None,
+                                  "step_started": "wishes"})
     dispatcher, events = await _run(ActionContinue(), tracker, domain)
-    assert responses(dispatcher) == ["utter_greet_back", "utter_resume"]
+    assert responses(dispatcher) == ["utter_greet_back", "utter_resume_wishes"]
     assert slot_events(events)["next_step"] == "wishes"
 
 
@@ -149,32 +150,41 @@ async def test_a_dead_database_loses_no_wish(configured, linked_child, settings,
 
 
 async def test_summary_shared_only_on_yes(configured, linked_child, domain):
+    """The per-item choices are tested in test_interview_actions.py; here: no and yes."""
     child_id = linked_child()
     with configured.begin() as session:
         repo.add_wish(session=session, child_id=child_id, session_id=None, text="een hond")
     dispatcher, events = await _run(ActionShowSummary(), load_tracker(active_loop={}), domain)
     assert responses(dispatcher) == ["utter_summary"]
     assert "een hond" in dispatcher.messages[0]["items"]
+    refs = slot_events(events)["share_refs"]
 
     share = ValidateShareForm()
-    asked = {"requested_slot": "share_summary"}
-    no = await share.validate_share_summary("nee", CollectingDispatcher(),
-                                            load_tracker(intent="deny", slots=asked), domain)
-    assert no == {"share_summary": False}
+    asked = {"requested_slot": "share_mode", "share_refs": refs}
+    unclear = CollectingDispatcher()
+    maybe = await share.validate_share_mode("pizza", unclear,
+                                            load_tracker(intent="inform", text="pizza",
+                                                         slots=asked), domain)
+    assert maybe == {"share_mode": None} and responses(unclear) == ["utter_choose_please"]
+    no = await share.validate_share_mode("nee", CollectingDispatcher(),
+                                         load_tracker(intent="deny", text="nee", slots=asked),
+                                         domain)
+    assert no == {"share_mode": "none", "share_item": False}
     dispatcher, _ = await _run(ActionShareSummary(),
-                               load_tracker(slots={"share_summary": False}), domain)
+                               load_tracker(slots={"share_refs": refs}), domain)
     assert responses(dispatcher) == ["utter_summary_private"]
     assert _count(configured, SharedSummary) == 0
 
-    unclear = CollectingDispatcher()
-    maybe = await share.validate_share_summary("pizza", unclear,
-                                               load_tracker(intent="inform", slots=asked), domain)
-    assert maybe == {"share_summary": None} and responses(unclear) == ["utter_yes_or_no"]
-
+    # Asked again (e.g. a returning child changed their mind about this item).
+    yes = await share.validate_share_mode("ja", CollectingDispatcher(),
+                                          load_tracker(intent="affirm", text="ja", slots=asked),
+                                          domain)
+    assert yes == {"share_mode": "all", "share_item": True}
     dispatcher, events = await _run(ActionShareSummary(),
-                                    load_tracker(slots={"share_summary": True}), domain)
+                                    load_tracker(slots={"share_refs": refs}), domain)
     assert responses(dispatcher) == ["utter_summary_shared"]
     assert "summary" in slot_events(events)["steps_done"]
     with configured.begin() as session:
         (summary,) = session.scalars(select(SharedSummary)).all()
-        assert summary.body == "• een hond" and summary.caseworker_id is not None
+        assert summary.body == "• Wens (overig): een hond"
+        assert summary.caseworker_id is not None

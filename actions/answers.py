@@ -1,0 +1,110 @@
+"""The open questions: own say, continuity (what should stay the same, what changed),
+being heard (what the caseworker should know) and, for a returning child, what has
+changed since last time. Each answer is its own row; a short no, skip or don't-know
+answer skips the question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import deps
+from actions.common import (
+    DB_ERRORS,
+    find_conversation,
+    is_short,
+    is_skip,
+    kept,
+    latest_intent,
+    steps_done,
+    was_asked,
+)
+from bot.storage import interview
+
+
+def free_answer(
+    slot: str,
+    topic: str,
+    slot_value: Any,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+) -> dict[str, Any]:
+    if not was_asked(tracker, slot):
+        return {slot: kept(tracker, slot_value)}
+    text = str(slot_value or "").strip()
+    if not text:
+        return {slot: None}
+    if is_skip(tracker, text):
+        dispatcher.utter_message(response="utter_skipped")
+        return {slot: False}
+    if latest_intent(tracker) == "affirm" and is_short(text):
+        dispatcher.utter_message(response="utter_tell_more")
+        return {slot: None}
+    try:
+        conversation = find_conversation(tracker)
+        if conversation is not None:
+            with deps.get().sessions.begin() as session:
+                interview.add_answer(session=session, child_id=conversation.child_id,
+                                     session_id=conversation.id, topic=topic, text=text)
+    except DB_ERRORS:
+        dispatcher.utter_message(response="utter_cannot_save")
+        return {slot: None}
+    dispatcher.utter_message(response="utter_noted")
+    return {slot: text}
+
+
+class ValidateSayForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_say_form"
+
+    async def validate_own_say(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        return free_answer("own_say", "own_say", slot_value, dispatcher, tracker)
+
+
+class ValidateContinuityForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_continuity_form"
+
+    async def validate_keep_same(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        return free_answer("keep_same", "keep_same", slot_value, dispatcher, tracker)
+
+    async def validate_changed_lately(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        return free_answer("changed_lately", "changed", slot_value, dispatcher, tracker)
+
+
+class ValidateHeardForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_heard_form"
+
+    async def validate_caseworker_message(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        return free_answer("caseworker_message", "message", slot_value, dispatcher, tracker)
+
+
+class ValidateUpdateForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_update_form"
+
+    async def validate_what_changed(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        result = free_answer("what_changed", "update", slot_value, dispatcher, tracker)
+        if isinstance(result.get("what_changed"), str):
+            # Something new to share: the summary comes again.
+            result["steps_done"] = [s for s in steps_done(tracker) if s != "summary"]
+        return result

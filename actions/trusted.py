@@ -1,0 +1,138 @@
+"""A trusted person: is there someone, who, does that person know, and would the child
+like help to find someone. The child chooses; the bot does not steer toward anyone.
+
+Slot values: "yes" / "no" / "unsure" for an answer, False for a question that is left
+out (no one to ask about, or the child skipped the topic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import deps
+from actions.common import (
+    DB_ERRORS,
+    find_conversation,
+    is_skip,
+    kept,
+    latest_intent,
+    latest_text,
+    was_asked,
+    yes_no,
+)
+from bot.people import find_people
+from bot.storage import interview
+
+_SLOTS = ("trusted_has", "trusted_who", "trusted_knows", "trusted_help")
+_BOOLS = {"yes": True, "no": False}
+
+
+def _label(text: str) -> str:
+    """How to name the person back to the child: "tante Ria" from "mijn tante ria"."""
+    people = find_people(text)
+    return people[0].label if len(people) == 1 else text
+
+
+class ValidateTrustedForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_trusted_form"
+
+    def _store(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, **answers: Any
+    ) -> bool:
+        """Store the whole answer once the last question is answered; False on failure."""
+        slots = {
+            "has_someone": tracker.get_slot("trusted_has"),
+            "person_knows": tracker.get_slot("trusted_knows"),
+            "wants_help": tracker.get_slot("trusted_help"),
+            **answers,
+        }
+        values: dict[str, Any] = {key: _BOOLS.get(str(value)) for key, value in slots.items()}
+        who = tracker.get_slot("trusted_who_text")
+        values["who"] = who if values["has_someone"] and isinstance(who, str) else None
+        try:
+            conversation = find_conversation(tracker)
+            if conversation is not None:
+                with deps.get().sessions.begin() as session:
+                    interview.add_trusted_person(
+                        session=session, child_id=conversation.child_id,
+                        session_id=conversation.id, **values,
+                    )
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_cannot_save")
+            return False
+        dispatcher.utter_message(response="utter_trusted_thanks")
+        return True
+
+    async def validate_trusted_has(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not was_asked(tracker, "trusted_has"):
+            return {"trusted_has": kept(tracker, slot_value)}
+        text = latest_text(tracker)
+        if latest_intent(tracker) == "skip" and is_skip(tracker, text):
+            dispatcher.utter_message(response="utter_skipped")
+            return {slot: False for slot in _SLOTS}
+        answer = yes_no(tracker, text)
+        if answer == "yes":
+            return {"trusted_has": "yes"}
+        if answer:
+            # No one, or not sure: the who-questions are left out; help is offered.
+            return {"trusted_has": answer, "trusted_who": False, "trusted_knows": False}
+        people = find_people(text)
+        if people and latest_intent(tracker) != "deny":
+            # "ja, mijn oma": the who is answered too.
+            return {"trusted_has": "yes", "trusted_who": people[0].label,
+                    "trusted_who_text": text}
+        dispatcher.utter_message(response="utter_yes_or_no")
+        return {"trusted_has": None}
+
+    async def validate_trusted_who(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not was_asked(tracker, "trusted_who"):
+            return {"trusted_who": kept(tracker, slot_value)}
+        text = str(slot_value or "").strip()
+        if not text:
+            return {"trusted_who": None}
+        if is_skip(tracker, text):
+            if not self._store(dispatcher, tracker, person_knows=None, wants_help=None):
+                return {"trusted_who": None}
+            return {"trusted_who": False, "trusted_knows": False, "trusted_help": False}
+        return {"trusted_who": _label(text), "trusted_who_text": text}
+
+    async def validate_trusted_knows(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not was_asked(tracker, "trusted_knows"):
+            return {"trusted_knows": kept(tracker, slot_value)}
+        answer = yes_no(tracker, latest_text(tracker))
+        if answer == "":
+            dispatcher.utter_message(response="utter_yes_or_no")
+            return {"trusted_knows": None}
+        # There is someone: help to find one is not offered (the child did not ask).
+        if not self._store(dispatcher, tracker, person_knows=answer,
+                           wants_help=None):
+            return {"trusted_knows": None}
+        return {"trusted_knows": answer, "trusted_help": False}
+
+    async def validate_trusted_help(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not was_asked(tracker, "trusted_help"):
+            return {"trusted_help": kept(tracker, slot_value)}
+        answer = yes_no(tracker, latest_text(tracker))
+        if answer == "":
+            dispatcher.utter_message(response="utter_yes_or_no")
+            return {"trusted_help": None}
+        if not self._store(dispatcher, tracker, person_knows=None,
+                           wants_help=answer):
+            return {"trusted_help": None}
+        return {"trusted_help": answer}

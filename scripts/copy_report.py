@@ -1,0 +1,105 @@
+"""Average words per bot message for each age band, computed from domain.yml.
+
+For each band, every response a child of that band can get is counted once, in the
+variant that band sees (its own, or the default when there is none). Not counted:
+the pieces of summary lines (utter_label_*), which are never a message of their own.
+Placeholders ({items}, {current_person}) count as one word, emoji as none.
+
+Run: .venv/bin/python -m scripts.copy_report [--max-young 12] [--json FILE]
+Exits non-zero when the 6-9 average is above --max-young.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.age import AGE_GROUPS
+from bot.settings import PROJECT_ROOT
+
+_WORD = re.compile(r"\{\w+\}|[\w'’-]*[^\W_][\w'’-]*", re.UNICODE)
+SKIP_PREFIXES = ("utter_label_",)
+
+
+def words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def variant_for(variants: list[dict[str, Any]], band: str | None) -> dict[str, Any] | None:
+    default = None
+    for variant in variants:
+        conditions = variant.get("condition") or []
+        if not conditions and default is None:
+            default = variant
+        elif band is not None and any(
+            c.get("name") == "age_group" and c.get("value") == band for c in conditions
+        ):
+            return variant
+    return default
+
+
+def _has_own_variant(variants: list[dict[str, Any]], band: str | None) -> bool:
+    return band is None or any(
+        c.get("name") == "age_group" and c.get("value") == band
+        for v in variants for c in v.get("condition") or []
+    )
+
+
+def report(domain: dict[str, Any], own_only: bool = False) -> dict[str, dict[str, Any]]:
+    """Per band; with own_only, only responses written for that band (not the neutral
+    ones said before the age is known)."""
+    all_responses = {name: variants for name, variants in domain["responses"].items()
+                     if not name.startswith(SKIP_PREFIXES)}
+    out: dict[str, dict[str, Any]] = {}
+    for band in (*AGE_GROUPS, None):
+        responses = {n: v for n, v in all_responses.items()
+                     if not own_only or _has_own_variant(v, band)}
+        counts = {}
+        for name, variants in responses.items():
+            variant = variant_for(variants, band)
+            if variant is not None:
+                counts[name] = words(str(variant.get("text") or ""))
+        values = list(counts.values())
+        longest = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
+        out[band or "default"] = {
+            "messages": len(values),
+            "mean_words": round(statistics.mean(values), 1),
+            "median_words": statistics.median(values),
+            "over_12_words": sum(v > 12 for v in values),
+            "longest": longest,
+            "with_buttons": sum(
+                bool((variant_for(v, band) or {}).get("buttons")) for v in responses.values()
+            ),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domain", default=str(PROJECT_ROOT / "domain.yml"))
+    parser.add_argument("--max-young", type=float, default=12.0)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    domain = yaml.safe_load(Path(args.domain).read_text())
+    figures = {"all": report(domain), "own_variant": report(domain, own_only=True)}
+    for kind, title in (("all", "every response a child of the band can get"),
+                        ("own_variant", "only responses with a variant for the band")):
+        print(f"-- {title}")
+        print(f"{'band':8} {'messages':>8} {'mean':>6} {'median':>6} {'>12':>4} {'buttons':>7}")
+        for band, f in figures[kind].items():
+            print(f"{band:8} {f['messages']:8} {f['mean_words']:6} {f['median_words']:6} "
+                  f"{f['over_12_words']:4} {f['with_buttons']:7}   longest: "
+                  + ", ".join(f"{n} ({w})" for n, w in f["longest"]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return 0 if figures["all"]["6-9"]["mean_words"] <= args.max_young else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
