@@ -20,9 +20,16 @@ from bot.settings import PROJECT_ROOT
 from tests.e2e.stack import start_stack
 
 CHATS = 20
-ROUNDS = 2  # conversations per chat
-CONVERSATION = ["hoi", "ik wil op mijn voetbalclub blijven", "ja", "ik wil mijn oma vaker zien",
-                "nee", "ja"]
+ROUNDS = 1  # conversations per chat
+# A teenager's whole interview (as in tests/e2e/test_interview.py): wishes, people with
+# rings and contact, trusted person, own say, continuity, being heard, per-item sharing.
+CONVERSATION = [
+    "hoi", "ik wil zelf bepalen wanneer ik mijn vader zie", "en ik wil rijles als ik 17 ben",
+    "nee", "mijn vriend mo en mijn mentor", "klopt", "binnenste", "dagelijks", "evenveel",
+    "3", "maandelijks", "minder", "nee", "nee", "nee", "wie er bij mijn gesprekken is",
+    "overslaan", "ik ben verhuisd naar een gezinshuis", "dat ik meer zelf wil beslissen",
+    "1 3 5",
+]
 TARGETS = {"ready_s": 60, "p95_s": 2.0, "messages_per_s": 20, "rss_mb": 900}
 
 
@@ -60,7 +67,7 @@ def main() -> int:
         stack = start_stack(Path(tmp) / "var")
         results["ready_s"] = round(time.monotonic() - started, 1)
         try:
-            codes = [stack.invite("--age", str(8 + i % 10)) for i in range(CHATS * ROUNDS)]
+            codes = [stack.invite("--age", "15") for _ in range(CHATS * ROUNDS)]
             latencies: list[float] = []
             errors: list[str] = []
             lock = threading.Lock()
