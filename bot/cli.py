@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("child_id", type=int, metavar="CHILD")
     export.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
     export.set_defaults(handler="bot.privacy.cli:export_command")
-    close = sub.add_parser("close", help="close a child's case (data erased after a retention period)")
+    close = sub.add_parser(
+        "close", help="close a child's case (data erased after a retention period)"
+    )
     close.add_argument("child_id", type=int, metavar="CHILD")
     close.add_argument("--reopen", action="store_true", help="undo: the case is open again")
     close.set_defaults(handler="bot.privacy.cli:close_command")
@@ -192,7 +194,9 @@ def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # ty
         print(f"child {child.id}, invite valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
         print(f"web chat: {settings.public_web_url}/chat?code={code}")
         if settings.telegram_bot_username:
-            print(f"telegram: https://t.me/{settings.telegram_bot_username}?start={code.replace('-', '')}")
+            start = code.replace("-", "")
+            deep_link = f"https://t.me/{settings.telegram_bot_username}?start={start}"
+            print(f"telegram: {deep_link}")
         if args.qr:
             from bot.web.qr import write_invite_qr
 
@@ -214,6 +218,7 @@ def _summaries(factory, args: argparse.Namespace) -> int:  # type: ignore[no-unt
             print("Er zijn nog geen gedeelde samenvattingen.")
         for summary in summaries:
             child = summary.child_id
-            print(f"--- samenvatting {summary.id} | kind {child} | {summary.created_at:%Y-%m-%d %H:%M} UTC")
+            when = f"{summary.created_at:%Y-%m-%d %H:%M} UTC"
+            print(f"--- samenvatting {summary.id} | kind {child} | {when}")
             print(summary.body)
     return 0

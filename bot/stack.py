@@ -73,9 +73,18 @@ def services(settings: Settings, model: Path) -> list[Service]:
         Service(
             "rasa",
             [
-                str(RASA_BIN), "run", "--model", str(model),
-                "--interface", host, "--port", str(settings.rasa_port),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                str(RASA_BIN),
+                "run",
+                "--model",
+                str(model),
+                "--interface",
+                host,
+                "--port",
+                str(settings.rasa_port),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
             ],
             settings.rasa_port,
             f"http://{host}:{settings.rasa_port}/webhooks/rest/",
@@ -89,9 +98,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
             },
         ),
     ]
-    parts.append(
-        Service("worker", [str(APP_PYTHON), "-m", "bot", "worker"], None, None, common)
-    )
+    parts.append(Service("worker", [str(APP_PYTHON), "-m", "bot", "worker"], None, None, common))
     if (PROJECT_ROOT / "bot" / "web" / "app.py").exists():
         parts.append(
             Service(
@@ -103,8 +110,9 @@ def services(settings: Settings, model: Path) -> list[Service]:
             )
         )
     if settings.telegram_bot_token and (PROJECT_ROOT / "bot" / "telegram").exists():
-        parts.append(Service("telegram", [str(APP_PYTHON), "-m", "bot", "telegram"], None, None,
-                             common))
+        parts.append(
+            Service("telegram", [str(APP_PYTHON), "-m", "bot", "telegram"], None, None, common)
+        )
     return parts
 
 
@@ -144,9 +152,12 @@ def run_stack(settings: Settings) -> int:
     taken = [s for s in parts if s.port is not None and port_in_use(settings.host, s.port)]
     if taken:
         for s in taken:
-            print(f"error: port {s.port} ({s.name}) is already in use on {settings.host}. "
-                  f"Stop whatever uses it, or choose another port "
-                  f"(RASA_PORT, ACTION_PORT, WEB_PORT).", file=sys.stderr)
+            print(
+                f"error: port {s.port} ({s.name}) is already in use on {settings.host}. "
+                f"Stop whatever uses it, or choose another port "
+                f"(RASA_PORT, ACTION_PORT, WEB_PORT).",
+                file=sys.stderr,
+            )
         return 1
     engine = make_engine(settings)
     migrate.upgrade(engine)
@@ -171,11 +182,15 @@ def run_stack(settings: Settings) -> int:
             if stopping:
                 break
             if not _wait_ready(service, deadline):
-                print(f"error: {service.name} did not start; see its output above.",
-                      file=sys.stderr)
+                print(
+                    f"error: {service.name} did not start; see its output above.", file=sys.stderr
+                )
                 return 1
-            print(f"ready: {service.name}" + (f" on {service.ready_url}" if service.ready_url else ""),
-                  flush=True)
+            print(
+                f"ready: {service.name}"
+                + (f" on {service.ready_url}" if service.ready_url else ""),
+                flush=True,
+            )
         if not stopping:
             print(
                 f"\nMijn Stem is running. Chat: make chat, or POST to "
@@ -188,8 +203,11 @@ def run_stack(settings: Settings) -> int:
         while not stopping:
             for service in parts:
                 if service.process is not None and service.process.poll() is not None:
-                    print(f"error: {service.name} stopped (exit {service.process.returncode}); "
-                          "stopping the rest.", file=sys.stderr)
+                    print(
+                        f"error: {service.name} stopped (exit {service.process.returncode}); "
+                        "stopping the rest.",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.5)
         return 0

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import httpx
 
 from bot.settings import Settings
 
 
-def _show(messages: list[dict[str, object]]) -> list[str]:
+def _show(messages: list[dict[str, Any]]) -> list[str]:
     payloads: list[str] = []
     for message in messages:
         if message.get("text"):
             print(f"bot> {message['text']}")
-        for button in message.get("buttons") or []:  # type: ignore[union-attr]
+        for button in message.get("buttons") or []:
             payloads.append(str(button["payload"]))
             print(f"   [{len(payloads)}] {button['title']}")
     return payloads
@@ -35,7 +36,9 @@ def chat(settings: Settings, sender: str | None = None) -> int:
             if text.isdigit() and 0 < int(text) <= len(payloads):
                 text = payloads[int(text) - 1]
             try:
-                reply = client.post(settings.rasa_webhook_url, json={"sender": sender, "message": text})
+                reply = client.post(
+                    settings.rasa_webhook_url, json={"sender": sender, "message": text}
+                )
                 reply.raise_for_status()
             except httpx.HTTPError as exc:
                 print(f"(the bot cannot be reached: {exc}; is `make run` running?)")

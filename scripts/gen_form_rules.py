@@ -85,7 +85,9 @@ def main() -> int:
     if "--check" in sys.argv:
         current = OUTPUT.read_text() if OUTPUT.exists() else ""
         if current != content:
-            print(f"{OUTPUT.relative_to(ROOT)} is out of date: run python -m scripts.gen_form_rules")
+            print(
+                f"{OUTPUT.relative_to(ROOT)} is out of date: run python -m scripts.gen_form_rules"
+            )
             return 1
         return 0
     OUTPUT.write_text(content)

@@ -34,13 +34,22 @@ def _count(sessions, model) -> int:
 async def test_link_with_a_valid_code(configured, settings: Settings, domain):
     code = invites.new_code()
     with configured.begin() as session:
-        child = repo.create_child(session=session, display_name=None, age=8, age_group="6-9",
-                                  caseworker=None)
-        repo.create_invite(session=session, child=child, ttl=timedelta(days=14),
-                           code_hash=invites.code_hash(settings.pseudonym_secret, code))
-    tracker = load_tracker(intent="link_chat", text=f"/start {code}", active_loop={},
-                           entities=[{"entity": "invite_code", "value": invites.normalise(code)}],
-                           slots={"linked": False, "age_group": None, "requested_slot": None})
+        child = repo.create_child(
+            session=session, display_name=None, age=8, age_group="6-9", caseworker=None
+        )
+        repo.create_invite(
+            session=session,
+            child=child,
+            ttl=timedelta(days=14),
+            code_hash=invites.code_hash(settings.pseudonym_secret, code),
+        )
+    tracker = load_tracker(
+        intent="link_chat",
+        text=f"/start {code}",
+        active_loop={},
+        entities=[{"entity": "invite_code", "value": invites.normalise(code)}],
+        slots={"linked": False, "age_group": None, "requested_slot": None},
+    )
     dispatcher, events = await _run(ActionLinkChat(), tracker, domain)
     assert responses(dispatcher) == []
     slots = slot_events(events)
@@ -49,8 +58,12 @@ async def test_link_with_a_valid_code(configured, settings: Settings, domain):
 
 
 async def test_link_with_wrong_or_missing_code(configured, domain):
-    wrong = load_tracker(intent="link_chat", text="/start ZZZZ-9999", active_loop={},
-                         entities=[{"entity": "invite_code", "value": "ZZZZ9999"}])
+    wrong = load_tracker(
+        intent="link_chat",
+        text="/start ZZZZ-9999",
+        active_loop={},
+        entities=[{"entity": "invite_code", "value": "ZZZZ9999"}],
+    )
     dispatcher, events = await _run(ActionLinkChat(), wrong, domain)
     assert responses(dispatcher) == ["utter_invite_unknown"]
     assert "linked" not in slot_events(events)
@@ -60,8 +73,9 @@ async def test_link_with_wrong_or_missing_code(configured, domain):
 
 
 async def test_continue_asks_for_a_code_before_linking(configured, domain):
-    tracker = load_tracker(intent="greet", text="hoi", active_loop={},
-                           slots={"linked": False, "requested_slot": None})
+    tracker = load_tracker(
+        intent="greet", text="hoi", active_loop={}, slots={"linked": False, "requested_slot": None}
+    )
     dispatcher, events = await _run(ActionContinue(), tracker, domain)
     assert responses(dispatcher) == ["utter_ask_code"]
     assert slot_events(events)["next_step"] == "need_code"
@@ -71,8 +85,12 @@ async def test_continue_after_linking_welcomes_and_asks_age_when_unknown(
     configured, linked_child, domain
 ):
     linked_child(age=None)
-    tracker = load_tracker(intent="link_chat", active_loop={}, latest_action_name="action_link_chat",
-                           slots={"link_result": "linked", "age_group": None})
+    tracker = load_tracker(
+        intent="link_chat",
+        active_loop={},
+        latest_action_name="action_link_chat",
+        slots={"link_result": "linked", "age_group": None},
+    )
     dispatcher, events = await _run(ActionContinue(), tracker, domain)
     assert responses(dispatcher) == ["utter_welcome", "utter_welcome_rules"]
     assert slot_events(events)["next_step"] == "ask_age"
@@ -80,9 +98,12 @@ async def test_continue_after_linking_welcomes_and_asks_age_when_unknown(
 
 async def test_continue_resumes_wishes_on_greeting(configured, linked_child, domain):
     linked_child(age=12)
-    tracker = load_tracker(intent="greet", text="hoi", active_loop={},
-                           slots={"wish": "een hond", "requested_slot": None,
-                                  "step_started": "wishes"})
+    tracker = load_tracker(
+        intent="greet",
+        text="hoi",
+        active_loop={},
+        slots={"wish": "een hond", "requested_slot": None, "step_started": "wishes"},
+    )
     dispatcher, events = await _run(ActionContinue(), tracker, domain)
     assert responses(dispatcher) == ["utter_greet_back", "utter_resume_wishes"]
     assert slot_events(events)["next_step"] == "wishes"
@@ -92,8 +113,9 @@ async def test_each_wish_is_its_own_row(configured, linked_child, domain):
     child_id = linked_child()
     form = ValidateWishForm()
     dispatcher = CollectingDispatcher()
-    result = await form.validate_wish("ik wil bij mijn broer wonen", dispatcher,
-                                      load_tracker(), domain)
+    result = await form.validate_wish(
+        "ik wil bij mijn broer wonen", dispatcher, load_tracker(), domain
+    )
     assert result["wish"] == "ik wil bij mijn broer wonen"
     assert responses(dispatcher) == ["utter_wish_saved"]
     # A second wish typed straight at "nog een wens?" is stored too.
@@ -110,8 +132,9 @@ async def test_skip_and_yes_are_not_stored_as_wishes(configured, linked_child, d
     linked_child()
     form = ValidateWishForm()
     dispatcher = CollectingDispatcher()
-    skipped = await form.validate_wish("weet ik niet", dispatcher,
-                                       load_tracker(intent="dont_know"), domain)
+    skipped = await form.validate_wish(
+        "weet ik niet", dispatcher, load_tracker(intent="dont_know"), domain
+    )
     assert skipped["more_wishes"] is False and "wishes" in skipped["steps_done"]
     assert responses(dispatcher) == ["utter_wish_skipped"]
     dispatcher = CollectingDispatcher()
@@ -135,8 +158,9 @@ async def test_a_dead_database_loses_no_wish(configured, linked_child, settings,
     dead = make_engine(settings, "postgresql://nobody@127.0.0.1:1/none")
     deps.configure(settings, make_session_factory(dead))
     dispatcher = CollectingDispatcher()
-    result = await ValidateWishForm().validate_wish("een eigen kamer", dispatcher,
-                                                    load_tracker(), domain)
+    result = await ValidateWishForm().validate_wish(
+        "een eigen kamer", dispatcher, load_tracker(), domain
+    )
     assert responses(dispatcher) == ["utter_cannot_save"]
     assert result["unsaved_wishes"] == ["een eigen kamer"]
     # The database is back: the kept wish is stored together with the next one.
@@ -146,7 +170,10 @@ async def test_a_dead_database_loses_no_wish(configured, linked_child, settings,
     result = await ValidateWishForm().validate_wish("een hond", dispatcher, tracker, domain)
     assert result["unsaved_wishes"] is None
     with configured.begin() as session:
-        assert sorted(w.text for w in session.scalars(select(Wish))) == ["een eigen kamer", "een hond"]
+        assert sorted(w.text for w in session.scalars(select(Wish))) == [
+            "een eigen kamer",
+            "een hond",
+        ]
 
 
 async def test_summary_shared_only_on_yes(configured, linked_child, domain):
@@ -162,26 +189,28 @@ async def test_summary_shared_only_on_yes(configured, linked_child, domain):
     share = ValidateShareForm()
     asked = {"requested_slot": "share_mode", "share_refs": refs}
     unclear = CollectingDispatcher()
-    maybe = await share.validate_share_mode("pizza", unclear,
-                                            load_tracker(intent="inform", text="pizza",
-                                                         slots=asked), domain)
+    maybe = await share.validate_share_mode(
+        "pizza", unclear, load_tracker(intent="inform", text="pizza", slots=asked), domain
+    )
     assert maybe == {"share_mode": None} and responses(unclear) == ["utter_choose_please"]
-    no = await share.validate_share_mode("nee", CollectingDispatcher(),
-                                         load_tracker(intent="deny", text="nee", slots=asked),
-                                         domain)
+    no = await share.validate_share_mode(
+        "nee", CollectingDispatcher(), load_tracker(intent="deny", text="nee", slots=asked), domain
+    )
     assert no == {"share_mode": "none", "share_item": False}
-    dispatcher, _ = await _run(ActionShareSummary(),
-                               load_tracker(slots={"share_refs": refs}), domain)
+    dispatcher, _ = await _run(
+        ActionShareSummary(), load_tracker(slots={"share_refs": refs}), domain
+    )
     assert responses(dispatcher) == ["utter_summary_private"]
     assert _count(configured, SharedSummary) == 0
 
     # Asked again (e.g. a returning child changed their mind about this item).
-    yes = await share.validate_share_mode("ja", CollectingDispatcher(),
-                                          load_tracker(intent="affirm", text="ja", slots=asked),
-                                          domain)
+    yes = await share.validate_share_mode(
+        "ja", CollectingDispatcher(), load_tracker(intent="affirm", text="ja", slots=asked), domain
+    )
     assert yes == {"share_mode": "all", "share_item": True}
-    dispatcher, events = await _run(ActionShareSummary(),
-                                    load_tracker(slots={"share_refs": refs}), domain)
+    dispatcher, events = await _run(
+        ActionShareSummary(), load_tracker(slots={"share_refs": refs}), domain
+    )
     assert responses(dispatcher) == ["utter_summary_shared"]
     assert "summary" in slot_events(events)["steps_done"]
     with configured.begin() as session:

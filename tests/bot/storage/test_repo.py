@@ -23,9 +23,11 @@ def _child_with_invite(sessions: sessionmaker[Session], settings: Settings, code
             session=session, display_name="Noor", age=8, age_group="6-9", caseworker=caseworker
         )
         repo.create_invite(
-            session=session, child=child,
+            session=session,
+            child=child,
             code_hash=invites.code_hash(settings.pseudonym_secret, code),
-            ttl=kw.get("ttl", timedelta(days=14)), now=kw.get("now"),
+            ttl=kw.get("ttl", timedelta(days=14)),
+            now=kw.get("now"),
         )
         return child.id
 
@@ -60,11 +62,16 @@ def test_unknown_and_expired_codes(sessions, settings):
 def test_wishes_are_rows_and_encrypted_at_rest(sessions, settings, engine: Engine):
     child_id = _child_with_invite(sessions, settings, "WXYZ-2345")
     with sessions.begin() as session:
-        repo.add_wish(session=session, child_id=child_id, session_id=None, text="bij mijn broer wonen")
-        repo.add_wish(session=session, child_id=child_id, session_id=None, text="op voetbal blijven")
+        repo.add_wish(
+            session=session, child_id=child_id, session_id=None, text="bij mijn broer wonen"
+        )
+        repo.add_wish(
+            session=session, child_id=child_id, session_id=None, text="op voetbal blijven"
+        )
     with sessions.begin() as session:
         assert [w.text for w in repo.list_wishes(session=session, child_id=child_id)] == [
-            "bij mijn broer wonen", "op voetbal blijven",
+            "bij mijn broer wonen",
+            "op voetbal blijven",
         ]
     with engine.connect() as conn:
         raw = [row[0] for row in conn.execute(text("SELECT text FROM wish"))]
