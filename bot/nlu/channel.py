@@ -126,7 +126,8 @@ class MijnStemRestInput(RestInput):
             metadata = dict(metadata) if isinstance(metadata, dict) else None
 
             # Safety first: a message that signals danger is never refused or cut away.
-            alarm = _signals_danger(text)
+            full_text, _ = clean_message(text, len(text) + 1)
+            alarm = _signals_danger(full_text)
             acquired = self.limiter.acquire(sender)
             if not acquired and not alarm:
                 return response.json(
@@ -137,7 +138,7 @@ class MijnStemRestInput(RestInput):
             try:
                 cleaned, clipped = clean_message(text, self.max_chars)
                 if clipped and alarm:
-                    cleaned = _alarming_window(clean_message(text, len(text))[0], self.max_chars)
+                    cleaned = _alarming_window(full_text, self.max_chars)
                 if clipped:
                     metadata = {**(metadata or {}), CLIPPED_METADATA_KEY: len(text)}
                 input_channel = payload.get("input_channel")
@@ -176,7 +177,11 @@ _SCAN_LIMIT = 100_000
 def _signals_danger(text: str) -> bool:
     from bot.safety.detector import detect
 
-    return detect(text[:_SCAN_LIMIT]) is not None
+    try:
+        return detect(text[:_SCAN_LIMIT]) is not None
+    except Exception:  # noqa: BLE001 - when unsure, never refuse: NLU checks again
+        logger.exception("safety pre-check failed (text not logged)")
+        return True
 
 
 def _alarming_window(text: str, size: int) -> str:
@@ -184,10 +189,13 @@ def _alarming_window(text: str, size: int) -> str:
     from bot.safety.detector import detect
 
     step = max(1, size // 2)
-    for start in range(0, min(len(text), _SCAN_LIMIT), step):
-        window = text[start:start + size]
-        if detect(window) is not None:
-            return window
+    try:
+        for start in range(0, min(len(text), _SCAN_LIMIT), step):
+            window = text[start : start + size]
+            if detect(window) is not None:
+                return window
+    except Exception:  # noqa: BLE001
+        logger.exception("safety window search failed (text not logged)")
     return text[:size]
 
 
