@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 install:  ## build .venv (app) and .venv-rasa (Rasa), both Python 3.10, from the lock files
 	@scripts/install
 
-train: install  ## train a Rasa model unless data/, config.yml and domain.yml are unchanged
+train: install  ## train a Rasa model unless data/, config.yml and domain/ are unchanged
 	@$(PY) -m bot train
 
 run: install train  ## start Rasa, the action server, the web app (and Telegram) on loopback

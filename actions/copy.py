@@ -1,5 +1,5 @@
 """Pieces of Dutch copy that actions put together (summary lines), read from the
-domain's responses so that all Dutch stays in domain.yml."""
+domain's responses so that all Dutch stays in the domain."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The trained Rasa model: train only when the training inputs changed.
 
 The model file is named after a fingerprint of everything that shapes it, so
-`make train` is a no-op when data/, config.yml and domain.yml are unchanged, and
+`make train` is a no-op when data/, config.yml and domain/ are unchanged, and
 several processes (tests, `make run`) can share one model safely.
 """
 
@@ -25,7 +25,8 @@ class TrainingFailed(RuntimeError):
 
 
 def _training_inputs(root: Path) -> list[Path]:
-    files = [root / "config.yml", root / "domain.yml", root / "requirements" / "rasa.lock"]
+    files = [root / "config.yml", root / "requirements" / "rasa.lock"]
+    files += sorted((root / "domain").glob("*.yml"))
     files += sorted((root / "data").rglob("*.yml"))
     # NLU components shape the model; the channel, tracker store and log filter in
     # bot/nlu only run beside it, so editing them needs no retraining.
@@ -74,7 +75,7 @@ def ensure_model(verbose: bool = False) -> Path:
         result = subprocess.run(
             [
                 str(RASA_BIN), "train",
-                "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+                "--config", "config.yml", "--domain", "domain", "--data", "data",
                 "--out", str(MODELS_DIR), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
             ],
             cwd=PROJECT_ROOT, env=rasa_env(),

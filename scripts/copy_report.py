@@ -1,4 +1,4 @@
-"""Average words per bot message for each age band, computed from domain.yml.
+"""Average words per bot message for each age band, computed from the domain.
 
 For each band, every response a child of that band can get is counted once, in the
 variant that band sees (its own, or the default when there is none). Not counted:
@@ -18,9 +18,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.age import AGE_GROUPS
+from bot.domain import load_domain
 from bot.settings import PROJECT_ROOT
 
 _WORD = re.compile(r"\{\w+\}|[\w'’-]*[^\W_][\w'’-]*", re.UNICODE)
@@ -82,11 +81,11 @@ def report(domain: dict[str, Any], own_only: bool = False) -> dict[str, dict[str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domain", default=str(PROJECT_ROOT / "domain.yml"))
+    parser.add_argument("--domain", default=str(PROJECT_ROOT / "domain"))
     parser.add_argument("--max-young", type=float, default=12.0)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    domain = yaml.safe_load(Path(args.domain).read_text())
+    domain = load_domain(Path(args.domain))
     figures = {"all": report(domain), "own_variant": report(domain, own_only=True)}
     for kind, title in (("all", "every response a child of the band can get"),
                         ("own_variant", "only responses with a variant for the band")):

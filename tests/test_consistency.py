@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 from bot.age import AGE_GROUPS
+from bot.domain import load_domain
 from bot.settings import PROJECT_ROOT
 from scripts import gen_form_rules
 
-DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+DOMAIN: dict[str, Any] = load_domain()
 RESPONSES: dict[str, list[dict[str, Any]]] = DOMAIN["responses"]
 PY_FILES = sorted(
     p for d in ("actions", "bot") for p in (PROJECT_ROOT / d).rglob("*.py")
@@ -45,7 +46,7 @@ def test_every_response_used_in_code_exists():
         for name, path in _response_names_in_code()
         if name not in RESPONSES
     )
-    assert not missing, f"responses used in code but not in domain.yml: {missing}"
+    assert not missing, f"responses used in code but not in the domain: {missing}"
 
 
 def _action_names_in_code() -> set[str]:
@@ -63,7 +64,7 @@ def _action_names_in_code() -> set[str]:
 def test_actions_in_code_and_domain_match():
     in_code = _action_names_in_code()
     declared = set(DOMAIN["actions"])
-    assert in_code - declared == set(), "action classes not declared in domain.yml"
+    assert in_code - declared == set(), "action classes not declared in the domain"
     assert declared - in_code == set(), "domain actions without a class in actions/"
 
 
@@ -172,7 +173,7 @@ def _string_literals(tree: ast.AST) -> list[ast.Constant]:
 
 
 def test_python_has_no_inline_dutch_copy():
-    """Dutch copy lives in domain.yml and templates; a few tell-tale words catch slips."""
+    """Dutch copy lives in the domain and templates; a few tell-tale words catch slips."""
     pattern = re.compile(r"\b(je|jij|jouw|niet|bedankt|alsjeblieft|sorry|hoi|jeugdzorgwerker)\b",
                          re.IGNORECASE)
     offenders = []

@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-import yaml
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain import cached_domain
 from bot.privacy import tracker_db, tracker_events
 from bot.privacy.erase import Scope, forget_child
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from bot.storage.models import Child, utcnow
 
 log = logging.getLogger("mijnstem.retention")
@@ -44,8 +44,8 @@ class RetentionReport:
 
 @cache
 def free_text_slots() -> frozenset[str]:
-    """Slots filled from the child's own text (`from_text` mappings in domain.yml)."""
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    """Slots filled from the child's own text (`from_text` mappings in the domain)."""
+    domain = cached_domain()
     return frozenset(
         name
         for name, slot in (domain.get("slots") or {}).items()

@@ -41,7 +41,7 @@ from bot.telegram.texts import DomainResponses
 log = logging.getLogger("mijnstem.telegram")
 
 # What the bridge sends Rasa for messages it cannot pass on as text (see
-# data/rules/telegram.yml): Rasa answers from domain.yml in the child's age band.
+# data/rules/telegram.yml): Rasa answers from the domain in the child's age band.
 MEDIA_MESSAGE = "/media_unsupported"
 EDITED_MESSAGE = "/message_edited"
 

@@ -1,4 +1,4 @@
-"""Child-facing lines the bridge says itself, read from domain.yml once at start-up.
+"""Child-facing lines the bridge says itself, read from the domain once at start-up.
 
 Only for when Rasa cannot answer (it is down): everything else comes from Rasa.
 Caseworker messages are Jinja templates (bot.notify.templates).
@@ -9,28 +9,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.settings import PROJECT_ROOT
+from bot.domain import DOMAIN_DIR, load_domain
 
 
 class DomainResponses:
-    """Responses from domain.yml, with Rasa's choice of conditional variation on the
+    """Responses from the domain, with Rasa's choice of conditional variation on the
     `age_group` slot (the only condition our responses use)."""
 
     def __init__(self, responses: dict[str, list[dict[str, Any]]]) -> None:
         self._responses = responses
 
     @classmethod
-    def load(cls, path: Path = PROJECT_ROOT / "domain.yml") -> DomainResponses:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is 10x faster
-        domain = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    def load(cls, path: Path = DOMAIN_DIR) -> DomainResponses:
+        domain = load_domain(path)
         return cls(domain.get("responses") or {})
 
     def text(self, name: str, age_group: str | None = None) -> str:
         variants = self._responses.get(name)
         if not variants:
-            raise KeyError(f"{name} is not a response in domain.yml")
+            raise KeyError(f"{name} is not a response in the domain")
         default = None
         for variant in variants:
             conditions = variant.get("condition") or []

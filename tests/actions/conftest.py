@@ -1,4 +1,4 @@
-"""Action tests: trackers from small JSON fixtures, the real domain.yml, a real SQLite DB."""
+"""Action tests: trackers from small JSON fixtures, the real the domain, a real SQLite DB."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
 from actions import deps
 from bot import invites
+from bot.domain import load_domain
 from bot.pseudonym import sender_hash
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from bot.storage import repo
 from bot.storage.db import make_session_factory
 
@@ -27,7 +27,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    return load_domain()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The full interview (issue 3): people, trusted person, open answers, wish topics, the
 per-item sharing choice, resuming, redoing a topic and a returning child. Trackers from
-the JSON fixture, the real domain.yml, a real migrated SQLite database."""
+the JSON fixture, the real the domain, a real migrated SQLite database."""
 
 from __future__ import annotations
 

@@ -14,17 +14,16 @@ import uuid
 from typing import Any
 
 import pytest
-import yaml
 
+from bot.domain import load_domain
 from bot.privacy import tracker_db, tracker_events
 from bot.pseudonym import sender_hash
-from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import texts
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
-DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+DOMAIN = load_domain()
 # Every sentence planted by this module; none may show up in a log (last test).
 PLANTED: list[str] = []
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
@@ -16,8 +15,9 @@ from actions import deps
 from actions.forget import ActionForgetMe, confirmed
 from actions.link import ActionLinkChat
 from bot import invites
+from bot.domain import load_domain
 from bot.privacy import link_limits
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import Settings, load_settings
 from bot.storage import migrate, repo
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import LinkAttempt, Wish, utcnow
@@ -25,7 +25,7 @@ from tests.actions.conftest import load_tracker, responses, slot_events
 from tests.conftest import make_test_env
 from tests.privacy.conftest import plant_child
 
-DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+DOMAIN = load_domain()
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import yaml
 
+from bot.domain import load_domain
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import services, tracker_store_env
 from scripts import gen_form_rules
 
-DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+DOMAIN = load_domain()
 
 
 def _rasa(settings: Settings):

@@ -9,10 +9,11 @@ import pytest
 import yaml
 
 from bot.age import AGE_GROUPS
+from bot.domain import load_domain
 from bot.settings import PROJECT_ROOT
 from scripts import gen_form_rules
 
-DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+DOMAIN: dict[str, Any] = load_domain()
 CONFIG: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())
 RULES = yaml.safe_load(gen_form_rules.OUTPUT.read_text())["rules"]
 HELPLINES = ("112", "0800-0432", "kindertelefoon.nl", "11:00", "21:00", "0800-2000",

@@ -5,7 +5,7 @@ with our fake Bot API server on loopback in place of Telegram. The child links w
 a deep-link code, meets a 429 from Telegram, sends a sticker (delivered twice),
 edits a message, answers once by text and by buttons, and shares the summary; the
 caseworker, who linked their own chat with a caseworker code, gets a notification.
-The expected words are read from domain.yml and the notification templates.
+The expected words are read from the domain and the notification templates.
 """
 
 from __future__ import annotations

@@ -1,14 +1,13 @@
-"""The lines the bridge says itself come from domain.yml, in the child's age band."""
+"""The lines the bridge says itself come from the domain, in the child's age band."""
 
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.domain import load_domain
 from bot.telegram.texts import DomainResponses
 
-DOMAIN = yaml.load((PROJECT_ROOT / "domain.yml").read_text(), Loader=yaml.CSafeLoader)
+DOMAIN = load_domain()
 RESPONSES = DomainResponses.load()
 
 
