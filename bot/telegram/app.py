@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.gateway import RasaGateway
 from bot.notify.telegram import api_root
 from bot.pseudonym import keyed_hash
 from bot.settings import Settings
@@ -31,7 +32,6 @@ from bot.storage import migrate
 from bot.storage.db import make_engine, make_session_factory
 from bot.telegram.bridge import Bridge
 from bot.telegram.ordering import PerChatUpdateProcessor
-from bot.telegram.rasa import RasaClient
 from bot.telegram.texts import DomainResponses
 
 log = logging.getLogger("mijnstem.telegram")
@@ -48,7 +48,7 @@ def build_application(
     settings: Settings,
     *,
     sessions: sessionmaker[Session],
-    rasa: RasaClient | None = None,
+    rasa: RasaGateway | None = None,
     responses: DomainResponses | None = None,
 ) -> Application:  # type: ignore[type-arg]
     if not settings.telegram_bot_token:
@@ -56,7 +56,7 @@ def build_application(
     bridge = Bridge(
         settings,
         sessions=sessions,
-        rasa=rasa or RasaClient.from_settings(settings),
+        rasa=rasa or RasaGateway.from_settings(settings),
         responses=responses or DomainResponses.load(),
     )
 

@@ -28,13 +28,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.gateway import BotMessage, RasaGateway, RasaRejected, RasaUnavailable
 from bot.notify import templates
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
 from bot.storage import repo
 from bot.telegram import caseworkers, pending
 from bot.telegram.dedupe import RecentUpdates
-from bot.telegram.rasa import RasaClient, RasaRejected, RasaUnavailable, sender_for_chat
+from bot.telegram.rasa import sender_for_chat
 from bot.telegram.render import PayloadStore, Reply, chosen_title, keyboard, render
 from bot.telegram.texts import DomainResponses
 
@@ -73,7 +74,7 @@ class Bridge:
         settings: Settings,
         *,
         sessions: sessionmaker[Session],
-        rasa: RasaClient,
+        rasa: RasaGateway,
         responses: DomainResponses,
         busy_interval: float = BUSY_INTERVAL,
     ) -> None:
@@ -245,7 +246,7 @@ class Bridge:
             log.info("%d kept messages handed to Rasa", handed)
         return handed
 
-    async def reply(self, bot: Bot, chat_id: int, answers: list[dict[str, Any]]) -> None:
+    async def reply(self, bot: Bot, chat_id: int, answers: list[BotMessage]) -> None:
         for item in render(answers):
             if not await self._send(bot, chat_id, item):
                 break

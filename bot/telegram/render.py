@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+
+from bot.gateway import BotMessage, Button
 
 # Telegram's limits (Bot API): message text, photo caption, callback data (bytes).
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
@@ -21,30 +22,12 @@ MAX_BUTTONS_PER_ROW = 3
 
 
 @dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
 class Reply:
     """One message to send: a text, or a photo (with an optional caption)."""
 
     text: str | None = None
     photo: str | None = None
     buttons: tuple[Button, ...] = ()
-
-
-def _buttons(raw: Any) -> tuple[Button, ...]:
-    buttons = []
-    for item in raw or []:
-        if not isinstance(item, dict):
-            continue
-        title = str(item.get("title") or "").strip()
-        payload = str(item.get("payload") or title).strip()
-        if title and payload:
-            buttons.append(Button(title, payload))
-    return tuple(buttons)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -64,13 +47,13 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
-def render(messages: list[dict[str, Any]]) -> list[Reply]:
-    """Turn Rasa REST answers into the Telegram messages to send, in order."""
+def render(messages: list[BotMessage]) -> list[Reply]:
+    """Turn Rasa's answers into the Telegram messages to send, in order."""
     replies: list[Reply] = []
     for message in messages:
-        text = str(message.get("text") or "").strip() or None
-        image = str(message.get("image") or "").strip() or None
-        buttons = _buttons(message.get("buttons"))
+        text = message.text.strip() or None
+        image = message.image
+        buttons = message.buttons
         if image:
             if text and len(text) <= MAX_CAPTION:
                 replies.append(Reply(text=text, photo=image, buttons=buttons))

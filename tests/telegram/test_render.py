@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.gateway import BotMessage, parse_reply
 from bot.telegram.render import (
     MAX_TEXT,
     Button,
@@ -14,22 +15,26 @@ from bot.telegram.render import (
 )
 
 
+def answers(body: object) -> list[BotMessage]:
+    return parse_reply(body) or []
+
+
 def test_text_with_buttons_becomes_one_message_with_its_keyboard():
-    replies = render([
+    replies = render(answers([
         {"recipient_id": "tg-x", "text": "Heb je nog een wens?",
          "buttons": [{"title": "Ja 👍", "payload": "/affirm"},
                      {"title": "Nee 👎", "payload": "/deny"}]},
-    ])
+    ]))
     assert replies == [Reply(text="Heb je nog een wens?",
                              buttons=(Button("Ja 👍", "/affirm"), Button("Nee 👎", "/deny")))]
 
 
 def test_messages_keep_their_order_and_images_become_photos():
-    replies = render([
+    replies = render(answers([
         {"text": "Eerst dit."},
         {"image": "https://example.org/kaart.png"},
         {"text": "Dan dit."},
-    ])
+    ]))
     assert replies == [
         Reply(text="Eerst dit."),
         Reply(photo="https://example.org/kaart.png"),
@@ -38,28 +43,28 @@ def test_messages_keep_their_order_and_images_become_photos():
 
 
 def test_image_with_a_short_text_is_a_photo_with_caption():
-    replies = render([{"text": "Kijk!", "image": "https://example.org/a.png"}])
+    replies = render(answers([{"text": "Kijk!", "image": "https://example.org/a.png"}]))
     assert replies == [Reply(text="Kijk!", photo="https://example.org/a.png")]
 
 
 def test_image_with_a_text_too_long_for_a_caption_is_sent_as_two_messages():
     text = "woord " * 300
-    replies = render([{"text": text, "image": "https://example.org/a.png"}])
+    replies = render(answers([{"text": text, "image": "https://example.org/a.png"}]))
     assert [r.photo for r in replies] == ["https://example.org/a.png", None]
     assert replies[1].text == text.strip()
 
 
 def test_empty_answers_and_odd_buttons_are_skipped():
-    assert render([{"text": ""}, {"custom": {"x": 1}}]) == []
-    replies = render([{"text": "Kies", "buttons": [{"title": ""}, "rubbish",
-                                                    {"title": "Ja", "payload": "/affirm"}]}])
+    assert render(answers([{"text": ""}, {"custom": {"x": 1}}])) == []
+    replies = render(answers([{"text": "Kies", "buttons": [{"title": ""}, "rubbish",
+                                                    {"title": "Ja", "payload": "/affirm"}]}]))
     assert replies[0].buttons == (Button("Ja", "/affirm"),)
 
 
 def test_long_text_is_split_at_line_breaks_and_the_keyboard_goes_on_the_last_part():
     lines = [f"• wens nummer {i} " + "x" * 80 for i in range(120)]
     text = "\n".join(lines)
-    replies = render([{"text": text, "buttons": [{"title": "Ja", "payload": "/affirm"}]}])
+    replies = render(answers([{"text": text, "buttons": [{"title": "Ja", "payload": "/affirm"}]}]))
     assert len(replies) > 1
     assert all(len(r.text or "") <= MAX_TEXT for r in replies)
     assert "\n".join(r.text or "" for r in replies) == text
