@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -141,16 +142,20 @@ async def in_turn(
     return failed
 
 
-class TurnAction(Action):
-    """A plain action whose body (`act`) runs in one transaction off the event loop."""
+class TurnAction(Action, ABC):
+    """A plain action whose body (`act`) runs in one transaction off the event loop.
+    Abstract, so rasa-sdk does not register it as an action of its own."""
 
     keep_replies = False
 
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
         turn: Turn,
-    ) -> Events:
-        raise NotImplementedError
+    ) -> Events: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -175,6 +180,9 @@ class FormValidation(FormValidationAction):
 
     keeps_unasked = True
     keep_replies = False
+
+    @abstractmethod
+    def name(self) -> str: ...
 
     def unasked(self, slot: str, value: Any, tracker: Tracker) -> dict[str, Any]:
         return {slot: kept(tracker, value) if self.keeps_unasked else None}
