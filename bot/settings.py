@@ -28,6 +28,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.storage.files import ensure_private_dir, write_private_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Rasa and the action server listen here, always (bot/stack.py).
+LOOPBACK = "127.0.0.1"
 ENV_FILE = PROJECT_ROOT / ".env"
 DEVELOPMENT = "development"
 # Secrets outside development: at least this many bytes.
@@ -99,9 +101,6 @@ class Settings(BaseSettings):
     # May hold a password: kept out of the repr.
     database_url: str = Field(default="", validation_alias=_env("DATABASE_URL"), repr=False)
     tracker_db_url: str = Field(default="", validation_alias=_env("TRACKER_DB_URL"), repr=False)
-    # Rasa and the action server always listen on loopback (bot/stack.py); `host` is
-    # where the other processes find them.
-    host: str = Field(default="127.0.0.1", validation_alias=_env("MIJNSTEM_HOST"))
     rasa_url: str = Field(default="", validation_alias=_env("RASA_URL"))
     rasa_port: int = Field(default=5005, validation_alias=_env("RASA_PORT"))
     action_port: int = Field(default=5055, validation_alias=_env("ACTION_PORT"))
@@ -259,7 +258,7 @@ class Settings(BaseSettings):
         if not self.tracker_db_url:
             set_(self, "tracker_db_url", f"sqlite:///{self.var_dir / 'rasa-tracker.db'}")
         if not self.rasa_url:
-            set_(self, "rasa_url", f"http://{self.host}:{self.rasa_port}")
+            set_(self, "rasa_url", f"http://{LOOPBACK}:{self.rasa_port}")
         if not self.public_web_url:
             set_(self, "public_web_url", f"http://{self.web_host}:{self.web_port}")
         if not self.is_development:
@@ -289,6 +288,11 @@ class Settings(BaseSettings):
         if self.smtp_security == "none":
             raise ValueError(f"SMTP_SECURITY=none is only allowed in development "
                              f"(MIJNSTEM_ENV={self.env})")
+
+    @property
+    def host(self) -> str:
+        """Where Rasa and the action server listen: loopback, not configurable."""
+        return LOOPBACK
 
     @property
     def encryption_keys(self) -> tuple[str, ...]:
