@@ -37,6 +37,7 @@ try:
 
     from bot.nlu import log_privacy
     from bot.privacy import tracker_events
+    from bot.storage.files import ensure_private_file, sqlite_path
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
     raise RuntimeError(f"the encrypted tracker store cannot be loaded: {exc}") from exc
 
@@ -141,6 +142,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         log_privacy.install()
         self.codec = _codec_from_environment()
         self.cache = _EventCache()
+        path = sqlite_path(str(kwargs.get("host") or kwargs.get("url") or ""))
+        if path is not None:
+            ensure_private_file(path)  # 0600 before SQLite creates it
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -173,5 +172,5 @@ async def test_the_safety_check_ends_kindly(configured, answer_value, response):
 
 def test_settings_carry_the_alert_configuration(settings):
     assert settings.smtp_host is None and settings.alert_escalation_minutes == 30
-    changed = dataclasses.replace(settings, alert_escalation_minutes=5)
+    changed = settings.model_copy(update={"alert_escalation_minutes": 5})
     assert changed.alert_escalation_minutes == 5
