@@ -327,7 +327,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             return Settings()
         token = _ONLY_GIVEN.set(True)
         try:
-            return Settings(**dict(environ))
+            # pydantic-settings validates the strings into the fields' types.
+            return Settings(**dict(environ))  # type: ignore[arg-type]
         finally:
             _ONLY_GIVEN.reset(token)
     except ValidationError as exc:
