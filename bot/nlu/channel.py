@@ -136,7 +136,9 @@ class MijnStemRestInput(RestInput):
                              "Retry-After": str(max(1, round(self.limiter.retry_after(sender))))},
                 )
             try:
-                cleaned, clipped = clean_message(text, self.max_chars)
+                # Cleaned once (above); cut here.
+                clipped = len(full_text) > self.max_chars
+                cleaned = full_text[: self.max_chars]
                 if clipped and alarm:
                     cleaned = _alarming_window(full_text, self.max_chars)
                 if clipped:
