@@ -62,7 +62,7 @@ PERIOD = 10.0  # capacity: each chat sends a message every PERIOD seconds
 P95_LIMIT = 0.300
 LEVELS = (5, 10) if QUICK else (50, 100, 200, 300, 450, 600, 800)
 MAX_CHATS = LEVELS[-1]
-LEVEL_SECONDS = 11.0 if QUICK else 15.0
+LEVEL_SECONDS = 4.0 if QUICK else 15.0
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mijnstem"
 RESULT = PROJECT_ROOT / "var" / "bench.json"
 

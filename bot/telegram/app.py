@@ -38,6 +38,8 @@ log = logging.getLogger("mijnstem.telegram")
 
 # Only what the bridge handles: no group or channel updates, no member updates.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# Button payloads kept by PTB's callback data cache (arbitrary_callback_data), newest.
+CALLBACK_DATA_CACHE = 5000
 # The rate limiter waits out a RetryAfter and tries again this many times.
 RATE_LIMIT_RETRIES = 5
 # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
@@ -71,6 +73,7 @@ def build_application(
         .token(settings.telegram_bot_token)
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .concurrent_updates(PerChatUpdateProcessor())
+        .arbitrary_callback_data(CALLBACK_DATA_CACHE)
         .post_init(load_waiting)
         .post_shutdown(close_rasa)
     )
