@@ -76,7 +76,7 @@ class ActionContinue(Action):
                 dispatcher.utter_message(response="utter_ask_code")
             return [SlotSet("linked", False), SlotSet("next_step", "need_code")]
 
-        age_group = conversation.child.age_group
+        age_group = conversation.child.current_age_group
         events: list[dict[str, Any]] = [
             SlotSet("linked", True), SlotSet("age_group", age_group), SlotSet("link_result", None),
         ]

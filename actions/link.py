@@ -56,7 +56,7 @@ class ActionLinkChat(Action):
                 if result.status in _ERROR_RESPONSES:
                     link_limits.record_failure(session=session, sender_hash=hashed_sender(tracker))
                 child = result.conversation.child if result.conversation else None
-                age_group = child.age_group if child else None
+                age_group = child.current_age_group if child else None
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_link_unavailable")
             return [SlotSet("link_result", "unavailable")]

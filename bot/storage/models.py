@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import DateTime
 
+from bot.age import current_age_group
 from bot.storage.crypto import get_cipher
 
 
@@ -70,6 +71,8 @@ class Child(Base):
     display_name: Mapped[str | None] = mapped_column(EncryptedText())
     age: Mapped[int | None] = mapped_column(Integer)
     age_group: Mapped[str | None] = mapped_column(String(8))
+    # Birth month "YYYY-MM" (encrypted): the age band follows the birthday.
+    born: Mapped[str | None] = mapped_column(EncryptedText())
     caseworker_id: Mapped[int | None] = mapped_column(
         ForeignKey("caseworker.id", ondelete="SET NULL")
     )
@@ -77,6 +80,11 @@ class Child(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     caseworker: Mapped[Caseworker | None] = relationship(back_populates="children")
+
+    @property
+    def current_age_group(self) -> str | None:
+        return current_age_group(born=self.born, stored=self.age_group)
+
     invites: Mapped[list[Invite]] = relationship(
         back_populates="child", cascade="all, delete-orphan", passive_deletes=True
     )

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.age import born_from_age
 from bot.storage.models import (
     Caseworker,
     Child,
@@ -46,8 +47,12 @@ def create_child(
     age: int | None,
     age_group: str | None,
     caseworker: Caseworker | None,
+    born: str | None = None,
 ) -> Child:
-    child = Child(display_name=display_name, age=age, age_group=age_group, caseworker=caseworker)
+    if born is None and age is not None:
+        born = born_from_age(age)
+    child = Child(display_name=display_name, age=age, age_group=age_group, caseworker=caseworker,
+                  born=born)
     session.add(child)
     session.flush()
     return child
@@ -128,6 +133,7 @@ def find_conversation(*, session: Session, sender_hash: str) -> ConversationSess
 def set_child_age(*, session: Session, child: Child, age: int, age_group: str) -> None:
     child.age = age
     child.age_group = age_group
+    child.born = born_from_age(age)
     session.flush()
 
 

@@ -1,0 +1,25 @@
+"""child birth month (the age band follows the birthday)
+
+Revision ID: 0010
+Revises: 0006
+Create Date: 2026-12-03
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # "YYYY-MM", Fernet-encrypted like every other personal field (EncryptedText).
+    with op.batch_alter_table('child', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('born', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('child', schema=None) as batch_op:
+        batch_op.drop_column('born')
