@@ -46,6 +46,8 @@ def find_conversation(tracker: Tracker) -> ConversationSession | None:
         conversation = repo.find_conversation(session=session, sender_hash=hashed_sender(tracker))
         if conversation is not None:
             session.refresh(conversation, ["child"])
+            # The caseworker's first name is used in the copy (actions/names.py).
+            session.refresh(conversation.child, ["caseworker"])
         return conversation
 
 

@@ -19,6 +19,8 @@ from actions.common import (
     latest_text,
     steps_done,
 )
+from actions.copy import render
+from actions.names import name_slots, name_values
 from actions.summary import current_lines
 from bot import topics
 from bot.storage import interview
@@ -77,8 +79,10 @@ class ActionContinue(Action):
             return [SlotSet("linked", False), SlotSet("next_step", "need_code")]
 
         age_group = conversation.child.current_age_group
+        names = name_values(conversation.child, domain, age_group)
         events: list[dict[str, Any]] = [
             SlotSet("linked", True), SlotSet("age_group", age_group), SlotSet("link_result", None),
+            *name_slots(names),
         ]
         done = steps_done(tracker)
         finished = FORM_STEPS.get(tracker.latest_action_name or "")
@@ -90,32 +94,35 @@ class ActionContinue(Action):
         started = tracker.get_slot("step_started")
 
         if just_linked:
-            dispatcher.utter_message(response="utter_welcome")
-            dispatcher.utter_message(response="utter_welcome_rules")
+            dispatcher.utter_message(response="utter_welcome", **names)
+            dispatcher.utter_message(response="utter_welcome_rules", **names)
         elif _after_link(tracker):
-            dispatcher.utter_message(response="utter_already_linked")
+            dispatcher.utter_message(response="utter_already_linked", **names)
         elif tracker.get_slot("redo_result") == "unknown":
             # action_redo_topic asked which topic: wait for the child's choice.
             return [*events, SlotSet("redo_result", None), SlotSet("next_step", "wait")]
         elif tracker.latest_action_name == "update_form":
-            dispatcher.utter_message(response="utter_ask_redo")
+            dispatcher.utter_message(response="utter_ask_redo", **names)
             return [*events, SlotSet("next_step", "wait")]
         elif intent == "greet":
-            dispatcher.utter_message(response="utter_greet_back")
+            dispatcher.utter_message(response="utter_greet_back", **names)
             if step == started and step in RESUMES:
-                dispatcher.utter_message(response=RESUMES[step])
+                dispatcher.utter_message(response=RESUMES[step], **names)
             elif step == "done":
                 return [*events, *self._returning(dispatcher, tracker, domain)]
 
         if tracker.latest_action_name == "age_form" and not (tracker.active_loop or {}).get("name"):
-            dispatcher.utter_message(response="utter_age_thanks")
+            dispatcher.utter_message(response="utter_age_thanks", **names)
         if step in INTROS and step != started:
-            dispatcher.utter_message(response=INTROS[step])
+            if not (just_linked and step == STEPS[0]):
+                # The welcome leads into the first topic: no intro on the first turn.
+                dispatcher.utter_message(response=INTROS[step], **names,
+                                         progress=progress(domain, age_group, step, done))
             events.append(SlotSet("step_started", step))
         elif step == "summary" and step != started:
             events.append(SlotSet("step_started", step))
         if step == "done" and intent != "greet":
-            dispatcher.utter_message(response="utter_all_done")
+            dispatcher.utter_message(response="utter_all_done", **names)
         return [*events, SlotSet("next_step", step)]
 
     def _returning(
@@ -129,6 +136,14 @@ class ActionContinue(Action):
         if lines:
             dispatcher.utter_message(response="utter_returning", items="\n".join(lines))
         return [SlotSet("what_changed", None), SlotSet("next_step", "update")]
+
+
+def progress(domain: dict[str, Any], age_group: str | None, step: str, done: list[str]) -> str:
+    """"Nog 3 onderwerpen." counting this topic; the last one is said as such."""
+    left = sum(1 for s in TOPIC_STEPS if s not in done or s == step)
+    if left <= 1:
+        return render(domain, "utter_label_progress_last", age_group)
+    return render(domain, "utter_label_progress_many", age_group, count=left)
 
 
 def _after_link(tracker: Tracker) -> bool:

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import deps
 from actions.common import DB_ERRORS, all_interview_slots, channel_of, hashed_sender
+from actions.names import name_slots, name_values
 from bot import invites
 from bot.privacy import link_limits
 from bot.storage import repo
@@ -57,6 +58,7 @@ class ActionLinkChat(Action):
                     link_limits.record_failure(session=session, sender_hash=hashed_sender(tracker))
                 child = result.conversation.child if result.conversation else None
                 age_group = child.current_age_group if child else None
+                names = name_values(child, domain, age_group) if child else {}
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_link_unavailable")
             return [SlotSet("link_result", "unavailable")]
@@ -64,7 +66,8 @@ class ActionLinkChat(Action):
         if result.status in _ERROR_RESPONSES:
             dispatcher.utter_message(response=_ERROR_RESPONSES[result.status])
             return [SlotSet("link_result", result.status.value)]
-        events = [SlotSet("linked", True), SlotSet("link_result", result.status.value)]
+        events = [SlotSet("linked", True), SlotSet("link_result", result.status.value),
+                  *name_slots(names)]
         if result.status is repo.LinkStatus.LINKED:
             # A new link starts the interview afresh (e.g. a code re-issued to a child).
             events += [

@@ -29,6 +29,7 @@ from bot.storage import interview
 _ALL = ("people_text", "people_confirm", "person_ring", "person_frequency", "person_contact",
         "more_people")
 _DETAILS = ("person_ring", "person_frequency", "person_contact")
+YOUNGEST = "6-9"
 
 
 def _found(text: str) -> dict[str, Any] | None:
@@ -163,7 +164,10 @@ class ValidatePeopleForm(FormValidationAction):
         return self._after(slot, value, tracker)
 
     def _after(self, slot: str, value: str, tracker: Tracker) -> dict[str, Any]:
-        """After the last question about a person, the next person's questions start."""
+        """After the last question about a person, the next person's questions start.
+        For 6-9 two questions per person: how important, and more or less often."""
+        if slot == "person_ring" and tracker.get_slot("age_group") == YOUNGEST:
+            return {slot: value, "person_frequency": "skipped"}
         if slot != "person_contact":
             return {slot: value}
         queue = list(tracker.get_slot("people_queue") or [])[1:]

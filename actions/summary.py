@@ -149,6 +149,12 @@ class ActionShowSummary(Action):
                 SlotSet("share_item", None), SlotSet("share_queue", None)]
 
 
+# (something kept private, the child has a caseworker) -> what the child is told.
+_SHARED_RESPONSES = {
+    (False, True): "utter_summary_shared", (True, True): "utter_summary_partly_shared",
+    (False, False): "utter_summary_shared_team", (True, False): "utter_summary_partly_shared_team",
+}
+
 _NUMBERS_ONLY = re.compile(r"^[\s\d,.;&+/-]*(?:en[\s\d,.;&+/-]*)*$")
 
 
@@ -255,12 +261,14 @@ class ActionShareSummary(Action):
         done = [SlotSet("steps_done", with_step(tracker, "summary"))]
         refs = list(tracker.get_slot("share_refs") or [])
         shared_with: tuple[int, Caseworker] | None = None
+        has_caseworker = False
         try:
             conversation = find_conversation(tracker)
             if conversation is None:
                 return done
             with deps.get().sessions.begin() as session:
                 child = repo.get_child(session=session, child_id=conversation.child_id)
+                has_caseworker = child.caseworker is not None
                 to_send = interview.items_to_send(session=session, child_id=child.id)
                 decided = interview.get_items(session=session, child_id=child.id, refs=refs)
                 kept_private = any(item.row.shared is False for item in decided)
@@ -274,9 +282,8 @@ class ActionShareSummary(Action):
             # The choices are stored; what was not sent goes with the next summary.
             return []
         if to_send:
-            dispatcher.utter_message(
-                response="utter_summary_partly_shared" if kept_private else "utter_summary_shared"
-            )
+            # "Ik heb het naar Sanne gestuurd" only when it really went to a caseworker.
+            dispatcher.utter_message(response=_SHARED_RESPONSES[(kept_private, has_caseworker)])
         elif refs:
             dispatcher.utter_message(response="utter_summary_private")
         if shared_with is not None:
