@@ -77,6 +77,52 @@ def item_line(domain: dict[str, Any], item: Item) -> str:
     raise TypeError(f"not a summary item: {row!r}")
 
 
+_CHILD_ANSWER_LABELS = {
+    "own_say": "utter_label_child_own_say", "keep_same": "utter_label_child_keep_same",
+    "changed": "utter_label_child_changed", "message": "utter_label_child_message",
+    "update": "utter_label_child_update",
+}
+_CHILD_RING_LABELS = {1: "utter_label_child_ring_1", 2: "utter_label_child_ring_2",
+                      3: "utter_label_child_ring_3"}
+_CHILD_CONTACT_LABELS = {
+    "more": "utter_label_child_contact_more", "same": "utter_label_child_contact_same",
+    "less": "utter_label_child_contact_less",
+}
+
+
+def child_line(domain: dict[str, Any], item: Item) -> str:
+    """One line of the child's own summary, in their own voice ("Je wilt vaker bij oma
+    zijn."); the caseworker's labels (item_line) stay for the caseworker."""
+    line = _child_line(domain, item)
+    return line[:1].upper() + line[1:]
+
+
+def _child_line(domain: dict[str, Any], item: Item) -> str:
+    row = item.row
+    if isinstance(row, Wish):
+        return render(domain, "utter_label_child_wish", text=row.text)
+    if isinstance(row, Person):
+        label = row.label
+        parts = [render(domain, _CHILD_RING_LABELS.get(row.ring or 0, "utter_label_child_person"),
+                        label=label)]
+        if row.contact_wish in _CHILD_CONTACT_LABELS:
+            parts.append(render(domain, _CHILD_CONTACT_LABELS[row.contact_wish], label=label))
+        return " ".join(parts)
+    if isinstance(row, TrustedPerson):
+        if row.has_someone is True:
+            parts = [render(domain, "utter_label_child_trusted_named", who=row.who) if row.who
+                     else render(domain, "utter_label_child_trusted_unnamed")]
+        else:
+            parts = [render(domain, "utter_label_child_trusted_none" if row.has_someone is False
+                            else "utter_label_child_trusted_unsure")]
+        if row.wants_help is True:
+            parts.append(render(domain, "utter_label_child_trusted_help"))
+        return " ".join(parts)
+    if isinstance(row, Answer):
+        return render(domain, _CHILD_ANSWER_LABELS[row.topic], text=row.text)
+    raise TypeError(f"not a summary item: {row!r}")
+
+
 def _trusted_line(domain: dict[str, Any], row: TrustedPerson) -> str:
     if row.has_someone is True:
         parts = [render(domain, "utter_label_trusted_named", who=row.who) if row.who
@@ -96,7 +142,7 @@ def _trusted_line(domain: dict[str, Any], row: TrustedPerson) -> str:
 
 
 def numbered(domain: dict[str, Any], number: int, item: Item) -> str:
-    return render(domain, "utter_label_numbered", number=number, text=item_line(domain, item))
+    return render(domain, "utter_label_numbered", number=number, text=child_line(domain, item))
 
 
 def _child_id(tracker: Tracker) -> int | None:
@@ -112,7 +158,7 @@ def current_lines(tracker: Tracker, domain: dict[str, Any], *, marked: bool) -> 
     with deps.get().sessions.begin() as session:
         lines = []
         for item in interview.current_items(session=session, child_id=child_id):
-            line = item_line(domain, item)
+            line = child_line(domain, item)
             if marked and item.row.shared is not None:
                 line = render(domain, "utter_label_shared" if item.row.shared
                               else "utter_label_private", text=line)

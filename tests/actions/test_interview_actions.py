@@ -242,11 +242,12 @@ async def _summary(domain) -> tuple[list[str], str]:
 async def test_summary_lists_every_topic_numbered(configured, linked_child, domain):
     _tell_everything(configured, linked_child())
     refs, items = await _summary(domain)
+    # The child reads their own summary in their own voice (issue 11).
     assert items.splitlines() == [
-        "1. Wens (hobby): een hond",
-        "2. Belangrijk: oma (heel dichtbij, contact elke week, wil vaker contact)",
-        "3. Vertrouwenspersoon: juf Sanne, die persoon weet het",
-        "4. Voor de jeugdzorgwerker: ik mis mijn moeder",
+        "1. Je wens: een hond",
+        "2. Oma is heel belangrijk voor je. Je wilt vaker bij oma zijn.",
+        "3. Je vertrouwt juf Sanne.",
+        "4. Je bericht: ik mis mijn moeder",
     ]
     assert [r.split(":")[0] for r in refs] == ["wish", "person", "trusted", "answer"]
 
@@ -259,7 +260,7 @@ async def test_per_item_choice_shares_only_the_yes_items(configured, linked_chil
         "", CollectingDispatcher(),
         tracker("share_mode", '/choose{"choice":"each"}', intent="choose", form="share_form",
                 choice="each", share_refs=refs), domain)
-    assert each["share_mode"] == "each" and each["share_item_text"] == "1. Wens (hobby): een hond"
+    assert each["share_mode"] == "each" and each["share_item_text"] == "1. Je wens: een hond"
     queue = each["share_queue"]
     for answer, intent in (("ja", "affirm"), ("nee", "deny"), ("weet niet", "dont_know"),
                            ("ja", "affirm")):
@@ -381,7 +382,7 @@ async def test_a_returning_child_sees_last_time_and_is_asked_what_changed(
     said, slots, dispatcher = await run(ActionContinue(), t, domain)
     assert said == ["utter_greet_back", "utter_returning"]
     lines = dispatcher.messages[1]["items"].splitlines()
-    assert lines[0] == "• Wens (hobby): een hond 📬" and lines[1].endswith("🔒")
+    assert lines[0] == "• Je wens: een hond 📬" and lines[1].endswith("🔒")
     assert slots["next_step"] == "update" and slots["what_changed"] is None
 
     after = load_tracker(intent="inform", active_loop={}, latest_action_name="update_form",
