@@ -15,13 +15,14 @@ from actions.common import (
     DB_ERRORS,
     clear_step,
     find_conversation,
+    is_short,
     latest_intent,
     latest_text,
     steps_done,
 )
 from actions.copy import render
 from actions.names import name_slots, name_values
-from actions.summary import current_lines
+from actions.summary import returning_topics, topic_lines
 from bot import topics
 from bot.storage import interview
 
@@ -109,7 +110,12 @@ class ActionContinue(Action):
             if step == started and step in RESUMES:
                 dispatcher.utter_message(response=RESUMES[step], **names)
             elif step == "done":
-                return [*events, *self._returning(dispatcher, tracker, domain)]
+                return [*events, *self._returning(dispatcher, tracker, domain, names)]
+        elif step == "done" and _is_free_text(tracker) and self._keep(dispatcher, tracker, names):
+            # Kept as news: the summary asks who may read it.
+            done = [s for s in done if s != "summary"]
+            events.append(SlotSet("steps_done", done))
+            step = "summary"
 
         if tracker.latest_action_name == "age_form" and not (tracker.active_loop or {}).get("name"):
             dispatcher.utter_message(response="utter_age_thanks", **names)
@@ -126,16 +132,49 @@ class ActionContinue(Action):
         return [*events, SlotSet("next_step", step)]
 
     def _returning(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        names: dict[str, str],
     ) -> list[dict[str, Any]]:
-        """All done before: show what the child said last time, ask what has changed."""
+        """All done before: go through the topics the child told about, one at a time,
+        showing what they said then and asking what has changed since."""
         try:
-            lines = current_lines(tracker, domain, marked=True)
+            queue = returning_topics(tracker)
+            lines = topic_lines(tracker, domain, queue[0] if queue else None)
         except DB_ERRORS:
-            lines = []
-        if lines:
-            dispatcher.utter_message(response="utter_returning", items="\n".join(lines))
-        return [SlotSet("what_changed", None), SlotSet("next_step", "update")]
+            queue, lines = [], render(domain, "utter_label_update_none")
+        dispatcher.utter_message(response="utter_returning", **names)
+        return [SlotSet("what_changed", None), SlotSet("update_queue", queue),
+                SlotSet("update_topic", queue[0] if queue else None),
+                SlotSet("update_lines", lines), SlotSet("next_step", "update")]
+
+    def _keep(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, names: dict[str, str]
+    ) -> bool:
+        """A child who had finished types something: it is stored as news, never lost."""
+        try:
+            conversation = find_conversation(tracker)
+            if conversation is None:
+                return False
+            with deps.get().sessions.begin() as session:
+                interview.add_answer(session=session, child_id=conversation.child_id,
+                                     session_id=conversation.id, topic="update",
+                                     text=latest_text(tracker).strip())
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_cannot_save")
+            return False
+        dispatcher.utter_message(response="utter_returning_kept", **names)
+        return True
+
+
+def _is_free_text(tracker: Tracker) -> bool:
+    """Words of the child's own, not a button, a greeting or a short yes/no."""
+    text = latest_text(tracker).strip()
+    if not text or text.startswith("/"):
+        return False
+    intent = latest_intent(tracker)
+    if intent in ("inform", "nlu_fallback"):
+        return True
+    return intent not in ("greet", "goodbye", "thanks") and not is_short(text)
 
 
 def progress(domain: dict[str, Any], age_group: str | None, step: str, done: list[str]) -> str:

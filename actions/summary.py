@@ -73,8 +73,17 @@ def item_line(domain: dict[str, Any], item: Item) -> str:
     if isinstance(row, TrustedPerson):
         return _trusted_line(domain, row)
     if isinstance(row, Answer):
+        step = update_step(row.topic)
+        if step is not None:
+            return render(domain, "utter_label_update_topic", text=row.text,
+                          topic=render(domain, f"utter_label_step_{step}"))
         return render(domain, _ANSWER_LABELS[row.topic], text=row.text)
     raise TypeError(f"not a summary item: {row!r}")
+
+
+def update_step(topic: str) -> str | None:
+    """"update_people" -> "people": what a returning child said changed in a topic."""
+    return topic.removeprefix("update_") if topic in interview.UPDATE_TOPICS else None
 
 
 _CHILD_ANSWER_LABELS = {
@@ -119,7 +128,8 @@ def _child_line(domain: dict[str, Any], item: Item) -> str:
             parts.append(render(domain, "utter_label_child_trusted_help"))
         return " ".join(parts)
     if isinstance(row, Answer):
-        return render(domain, _CHILD_ANSWER_LABELS[row.topic], text=row.text)
+        topic = "update" if update_step(row.topic) else row.topic
+        return render(domain, _CHILD_ANSWER_LABELS[topic], text=row.text)
     raise TypeError(f"not a summary item: {row!r}")
 
 
@@ -150,20 +160,36 @@ def _child_id(tracker: Tracker) -> int | None:
     return None if conversation is None else conversation.child_id
 
 
-def current_lines(tracker: Tracker, domain: dict[str, Any], *, marked: bool) -> list[str]:
-    """Everything the child has told (for a returning child), marked shared or private."""
+def _marked(domain: dict[str, Any], item: Item) -> str:
+    line = child_line(domain, item)
+    if item.row.shared is not None:
+        line = render(domain, "utter_label_shared" if item.row.shared
+                      else "utter_label_private", text=line)
+    return f"• {line}"
+
+
+def returning_topics(tracker: Tracker) -> list[str]:
+    """The topics a returning child told about, in interview order."""
     child_id = _child_id(tracker)
     if child_id is None:
         return []
     with deps.get().sessions.begin() as session:
-        lines = []
-        for item in interview.current_items(session=session, child_id=child_id):
-            line = child_line(domain, item)
-            if marked and item.row.shared is not None:
-                line = render(domain, "utter_label_shared" if item.row.shared
-                              else "utter_label_private", text=line)
-            lines.append(f"• {line}")
-        return lines
+        return [step for step in interview.INTERVIEW_STEPS
+                if interview.step_items(session=session, child_id=child_id, step=step)]
+
+
+def topic_lines(tracker: Tracker, domain: dict[str, Any], step: str | None) -> str:
+    """What the child said last time about one topic, marked shared or private."""
+    child_id = _child_id(tracker)
+    if step is None or child_id is None:
+        return render(domain, "utter_label_update_none")
+    with deps.get().sessions.begin() as session:
+        items = interview.step_items(session=session, child_id=child_id, step=step)
+        updates = [item for item in interview.current_items(session=session, child_id=child_id)
+                   if isinstance(item.row, Answer) and item.row.topic == f"update_{step}"]
+        lines = [_marked(domain, item) for item in [*items, *updates]]
+    return render(domain, "utter_label_update_heading", items="\n".join(lines),
+                  topic=render(domain, f"utter_label_step_{step}"))
 
 
 class ActionShowSummary(Action):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +23,11 @@ from bot.storage.models import (
 )
 
 # Free-answer topics (Answer.topic), in the order of the interview.
-ANSWER_TOPICS = ("own_say", "keep_same", "changed", "message", "update")
+# "update_<step>": what a returning child says has changed in that topic (issue 11); it
+# sits next to the topic's earlier answers. "update": anything else a returning child says.
+INTERVIEW_STEPS = ("wishes", "people", "trusted", "say", "continuity", "heard")
+UPDATE_TOPICS = tuple(f"update_{step}" for step in INTERVIEW_STEPS)
+ANSWER_TOPICS = ("own_say", "keep_same", "changed", "message", "update", *UPDATE_TOPICS)
 RINGS = (1, 2, 3)
 FREQUENCIES = ("daily", "weekly", "monthly", "rarely", "never")
 CONTACT_WISHES = ("more", "same", "less")
@@ -145,17 +150,31 @@ def _current(session: Session, model: type[SummaryItem], child_id: int) -> list[
 
 
 def current_items(*, session: Session, child_id: int, undecided_only: bool = False) -> list[Item]:
-    """What the child has told, in interview order, without rows of redone topics."""
+    """What the child has told, in interview order, without rows of redone topics; what
+    a returning child said had changed follows each topic's earlier answers."""
     items: list[Item] = []
-    items += [Item("wish", row) for row in _current(session, Wish, child_id)]  # type: ignore[arg-type]
-    items += [Item("person", row) for row in _current(session, Person, child_id)]  # type: ignore[arg-type]
-    items += [Item("trusted", row) for row in _current(session, TrustedPerson, child_id)]  # type: ignore[arg-type]
     answers = _current(session, Answer, child_id)
-    for topic in ANSWER_TOPICS:
-        items += [Item("answer", row) for row in answers if row.topic == topic]  # type: ignore[attr-defined,arg-type]
+    for step in INTERVIEW_STEPS:
+        items += step_items(session=session, child_id=child_id, step=step, answers=answers)
+        items += [Item("answer", row) for row in answers  # type: ignore[arg-type]
+                  if row.topic == f"update_{step}"]  # type: ignore[attr-defined]
+    items += [Item("answer", row) for row in answers if row.topic == "update"]  # type: ignore[attr-defined,arg-type]
     if undecided_only:
         items = [item for item in items if item.row.shared is None]
     return items
+
+
+def step_items(
+    *, session: Session, child_id: int, step: str, answers: list[Any] | None = None
+) -> list[Item]:
+    """The current items of one topic (without the returning child's updates)."""
+    model, topics = _STEP_ROWS[step]
+    if model is Answer:
+        rows = answers if answers is not None else _current(session, Answer, child_id)
+        return [Item("answer", row) for topic in topics or () for row in rows  # type: ignore[arg-type]
+                if row.topic == topic]  # type: ignore[union-attr]
+    kind = {Wish: "wish", Person: "person", TrustedPerson: "trusted"}[model]  # type: ignore[index]
+    return [Item(kind, row) for row in _current(session, model, child_id)]  # type: ignore[arg-type]
 
 
 def get_items(*, session: Session, child_id: int, refs: list[str]) -> list[Item]:
@@ -212,6 +231,8 @@ def replace_step(
     rows = _current(session, model, child_id)
     if topics is not None:
         rows = [row for row in rows if row.topic in topics]  # type: ignore[attr-defined]
+    rows += [row for row in _current(session, Answer, child_id)
+             if row.topic == f"update_{step}"]  # type: ignore[attr-defined]
     when = now or utcnow()
     for row in rows:
         row.replaced_at = when

@@ -10,6 +10,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions import summary
 from actions.answers import (
     ValidateContinuityForm,
     ValidateHeardForm,
@@ -192,7 +193,7 @@ async def test_what_changed_reopens_the_summary(configured, linked_child):
     assert result["steps_done"] == ALL_STEPS[:-1]
     nothing, _ = await validate(ValidateUpdateForm(), "what_changed", "nee", intent="deny",
                                 form="update_form", steps_done=ALL_STEPS)
-    assert nothing == {"what_changed": False}
+    assert nothing["what_changed"] is False
 
 
 # --- wish topics -------------------------------------------------------------------------
@@ -368,7 +369,7 @@ async def test_redo_replaces_the_topic_and_reopens_the_summary(configured, linke
     assert said == [] and slots["next_step"] == "wait"
 
 
-async def test_a_returning_child_sees_last_time_and_is_asked_what_changed(
+async def test_a_returning_child_is_asked_what_changed_per_topic(
     configured, linked_child, domain
 ):
     child_id = linked_child(age=15)
@@ -379,19 +380,69 @@ async def test_a_returning_child_sees_last_time_and_is_asked_what_changed(
         interview.decide(session=session, child_id=child_id, refs=[items[1].ref], shared=False)
     t = load_tracker(intent="greet", text="hoi", active_loop={},
                      slots={"steps_done": ALL_STEPS, "step_started": "summary"})
-    said, slots, dispatcher = await run(ActionContinue(), t, domain)
+    said, slots, _ = await run(ActionContinue(), t, domain)
     assert said == ["utter_greet_back", "utter_returning"]
-    lines = dispatcher.messages[1]["items"].splitlines()
-    assert lines[0] == "• Je wens: een hond 📬" and lines[1].endswith("🔒")
+    # Only the topics the child told about, one at a time, with what they said then.
+    assert slots["update_queue"] == ["wishes", "people", "trusted", "heard"]
+    assert slots["update_topic"] == "wishes"
+    assert slots["update_lines"].splitlines()[1] == "• Je wens: een hond 📬"
     assert slots["next_step"] == "update" and slots["what_changed"] is None
+
+    asked = {"update_queue": slots["update_queue"], "update_topic": "wishes",
+             "steps_done": ALL_STEPS}
+    form = ValidateUpdateForm()
+    answer = await form.validate_what_changed(
+        "ik wil nu een kat", CollectingDispatcher(),
+        tracker("what_changed", "ik wil nu een kat", form="update_form", **asked), domain)
+    # The next topic is asked; the summary will come again for the new answer.
+    assert answer["what_changed"] is None and answer["update_topic"] == "people"
+    assert answer["update_queue"] == ["people", "trusted", "heard"]
+    assert "oma" in answer["update_lines"] and "🔒" in answer["update_lines"]
+    assert answer["steps_done"] == ALL_STEPS[:-1]
+    skipped = await form.validate_what_changed(
+        "nee", CollectingDispatcher(),
+        tracker("what_changed", "nee", intent="deny", form="update_form",
+                **{**asked, "update_queue": ["heard"], "update_topic": "heard"}), domain)
+    assert skipped["what_changed"] is False and skipped["update_queue"] == []
+
+    # The new answer sits next to the old one, in the child's and the caseworker's words.
+    with configured.begin() as session:
+        lines = [(summary.child_line(domain, item), summary.item_line(domain, item))
+                 for item in interview.current_items(session=session, child_id=child_id)]
+    assert lines[0][0] == "Je wens: een hond"
+    assert lines[1] == ("Nieuw sinds de vorige keer: ik wil nu een kat",
+                        "Nieuw sinds vorige keer (je wensen ⭐): ik wil nu een kat")
 
     after = load_tracker(intent="inform", active_loop={}, latest_action_name="update_form",
                          slots={"steps_done": ALL_STEPS})
     said, slots, _ = await run(ActionContinue(), after, domain)
     assert said == ["utter_ask_redo"] and slots["next_step"] == "wait"
-    done = load_tracker(intent="deny", active_loop={}, slots={"steps_done": ALL_STEPS})
+    done = load_tracker(intent="deny", text="nee", active_loop={},
+                        slots={"steps_done": ALL_STEPS})
     said, slots, _ = await run(ActionContinue(), done, domain)
     assert said == ["utter_all_done"] and slots["next_step"] == "done"
+
+
+async def test_a_finished_child_who_types_something_is_heard(configured, linked_child, domain):
+    child_id = linked_child(age=8)
+    text = "ik mag nu elke week naar oma"
+    t = load_tracker(intent="inform", text=text, active_loop={}, latest_action_name="action_listen",
+                     slots={"steps_done": ALL_STEPS, "step_started": "summary"})
+    said, slots, _ = await run(ActionContinue(), t, domain)
+    # Kept, never lost to utter_all_done; the summary asks who may read it.
+    assert said == ["utter_returning_kept"]
+    assert slots["next_step"] == "summary" and "summary" not in slots["steps_done"]
+    (row,) = rows(configured, Answer)
+    assert (row.child_id, row.topic, row.text) == (child_id, "update", text)
+    # An unrecognised message is kept too; a button press or a short "ok" is not news.
+    fallback = load_tracker(intent="nlu_fallback", text="blablabla", active_loop={},
+                            slots={"steps_done": ALL_STEPS, "step_started": "summary"})
+    said, _, _ = await run(ActionContinue(), fallback, domain)
+    assert said == ["utter_returning_kept"] and len(rows(configured, Answer)) == 2
+    ok = load_tracker(intent="affirm", text="oké", active_loop={},
+                      slots={"steps_done": ALL_STEPS, "step_started": "summary"})
+    said, slots, _ = await run(ActionContinue(), ok, domain)
+    assert said == ["utter_all_done"] and len(rows(configured, Answer)) == 2
 
 
 async def test_answers_survive_the_form_being_activated_again(configured, linked_child, domain):
