@@ -464,3 +464,14 @@ async def test_answers_survive_the_form_being_activated_again(configured, linked
     assert await ValidateSayForm().validate_own_say(
         "hoi", CollectingDispatcher(), hoi, domain) == {"own_say": None}
     assert rows(configured, Answer) == []
+
+
+async def test_the_youngest_get_two_questions_per_person(configured, linked_child):
+    linked_child(age=7)
+    ring, _ = await validate(ValidatePeopleForm(), "person_ring", "heel belangrijk",
+                             age_group="6-9", people_queue=[])
+    # How important, then more or less often: how often now is not asked of a 6-9.
+    assert ring == {"person_ring": "1", "person_frequency": "skipped"}
+    older, _ = await validate(ValidatePeopleForm(), "person_ring", "heel belangrijk",
+                              age_group="10-13", people_queue=[])
+    assert older == {"person_ring": "1"}
