@@ -59,7 +59,14 @@ def item_line(domain: dict[str, Any], item: Item) -> str:
         topic = render(domain, _TOPIC_LABELS.get(row.topic, "utter_label_topic_algemeen"))
         return render(domain, "utter_label_wish", topic=topic, text=row.text)
     if isinstance(row, Person):
+        if row.missed:
+            return render(domain, "utter_label_missed", label=row.label)
         details = []
+        if row.placed_together is True:
+            details.append(render(domain, "utter_label_together"))
+        elif row.placed_together is False:
+            details.append(render(domain, "utter_label_apart_where", where=row.lives_where)
+                           if row.lives_where else render(domain, "utter_label_apart"))
         if row.ring in _RING_LABELS:
             details.append(render(domain, _RING_LABELS[row.ring]))
         if row.frequency in _FREQUENCY_LABELS:
@@ -76,9 +83,16 @@ def item_line(domain: dict[str, Any], item: Item) -> str:
         step = update_step(row.topic)
         if step is not None:
             return render(domain, "utter_label_update_topic", text=row.text,
-                          topic=render(domain, f"utter_label_step_{step}"))
+                          topic=render(domain, _STEP_LABELS[step]))
         return render(domain, _ANSWER_LABELS[row.topic], text=row.text)
     raise TypeError(f"not a summary item: {row!r}")
+
+
+_STEP_LABELS = {
+    "wishes": "utter_label_step_wishes", "people": "utter_label_step_people",
+    "trusted": "utter_label_step_trusted", "say": "utter_label_step_say",
+    "continuity": "utter_label_step_continuity", "heard": "utter_label_step_heard",
+}
 
 
 def update_step(topic: str) -> str | None:
@@ -112,11 +126,16 @@ def _child_line(domain: dict[str, Any], item: Item) -> str:
         return render(domain, "utter_label_child_wish", text=row.text)
     if isinstance(row, Person):
         label = row.label
+        if row.missed:
+            return render(domain, "utter_label_child_missed", label=label)
         parts = [render(domain, _CHILD_RING_LABELS.get(row.ring or 0, "utter_label_child_person"),
                         label=label)]
+        if row.placed_together is not None:
+            parts.append(render(domain, "utter_label_child_together" if row.placed_together
+                                else "utter_label_child_apart", label=label))
         if row.contact_wish in _CHILD_CONTACT_LABELS:
             parts.append(render(domain, _CHILD_CONTACT_LABELS[row.contact_wish], label=label))
-        return " ".join(parts)
+        return " ".join(part[:1].upper() + part[1:] for part in parts)
     if isinstance(row, TrustedPerson):
         if row.has_someone is True:
             parts = [render(domain, "utter_label_child_trusted_named", who=row.who) if row.who
@@ -189,7 +208,7 @@ def topic_lines(tracker: Tracker, domain: dict[str, Any], step: str | None) -> s
                    if isinstance(item.row, Answer) and item.row.topic == f"update_{step}"]
         lines = [_marked(domain, item) for item in [*items, *updates]]
     return render(domain, "utter_label_update_heading", items="\n".join(lines),
-                  topic=render(domain, f"utter_label_step_{step}"))
+                  topic=render(domain, _STEP_LABELS[step]))
 
 
 class ActionShowSummary(Action):

@@ -79,6 +79,27 @@ def report(domain: dict[str, Any], own_only: bool = False) -> dict[str, dict[str
     return out
 
 
+# A typical interview (issue 11): two wishes, four people, a trusted person who is
+# named, every open question answered, everything shared at once.
+TYPICAL = {"wishes": 2, "people": 4}
+
+
+def questions_per_person(band: str | None) -> int:
+    """How important, how often now (not for 6-9), more or less often."""
+    from actions.people import YOUNGEST
+
+    return 2 if band == YOUNGEST else 3
+
+
+def typical_questions(band: str | None) -> dict[str, int]:
+    wishes = TYPICAL["wishes"] * 2 + TYPICAL["wishes"]  # wish + topic, then "nog een?"
+    people = 2 + TYPICAL["people"] * questions_per_person(band) + 1  # names, klopt?, more
+    out = {"wishes": wishes, "people": people, "trusted": 3, "say": 1, "continuity": 2,
+           "heard": 1, "share": 1}
+    out["total"] = sum(out.values())
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domain", default=str(PROJECT_ROOT / "domain"))
@@ -86,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     domain = load_domain(Path(args.domain))
-    figures = {"all": report(domain), "own_variant": report(domain, own_only=True)}
+    figures: dict[str, Any] = {"all": report(domain), "own_variant": report(domain, own_only=True),
+                               "questions": {b: typical_questions(b) for b in AGE_GROUPS}}
     for kind, title in (("all", "every response a child of the band can get"),
                         ("own_variant", "only responses with a variant for the band")):
         print(f"-- {title}")
@@ -95,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{band:8} {f['messages']:8} {f['mean_words']:6} {f['median_words']:6} "
                   f"{f['over_12_words']:4} {f['with_buttons']:7}   longest: "
                   + ", ".join(f"{n} ({w})" for n, w in f["longest"]))
+    print(f"-- questions in a typical interview ({TYPICAL['wishes']} wishes, "
+          f"{TYPICAL['people']} people)")
+    for band, q in figures["questions"].items():
+        print(f"{band:8} {q['total']:3}  " + ", ".join(f"{k} {v}" for k, v in q.items()
+                                                     if k != "total"))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0 if figures["all"]["6-9"]["mean_words"] <= args.max_young else 1

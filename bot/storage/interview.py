@@ -66,8 +66,10 @@ def add_person(
     label: str,
     name: str | None,
     role: str | None,
+    missed: bool | None = None,
 ) -> Person:
-    person = Person(child_id=child_id, session_id=session_id, label=label, name=name, role=role)
+    person = Person(child_id=child_id, session_id=session_id, label=label, name=name, role=role,
+                    missed=missed)
     session.add(person)
     session.flush()
     return person
@@ -81,6 +83,8 @@ def update_person(
     ring: int | None = None,
     frequency: str | None = None,
     contact_wish: str | None = None,
+    placed_together: bool | None = None,
+    lives_where: str | None = None,
 ) -> Person:
     """Set the given details (None leaves a detail as it is)."""
     person = session.get(Person, person_id)
@@ -98,6 +102,10 @@ def update_person(
         if contact_wish not in CONTACT_WISHES:
             raise ValueError(f"contact_wish must be one of {CONTACT_WISHES}")
         person.contact_wish = contact_wish
+    if placed_together is not None:
+        person.placed_together = placed_together
+    if lives_where is not None:
+        person.lives_where = lives_where
     session.flush()
     return person
 

@@ -185,6 +185,12 @@ class Person(SummaryItem, Base):
     frequency: Mapped[str | None] = mapped_column(String(12))
     # more | same | less
     contact_wish: Mapped[str | None] = mapped_column(String(8))
+    # Brothers and sisters (issue 11): placed together with the child or not, and where
+    # the sibling lives (free text, encrypted) when not.
+    placed_together: Mapped[bool | None] = mapped_column(Boolean)
+    lives_where: Mapped[str | None] = mapped_column(EncryptedText())
+    # "Wie mis je?": someone the child lost contact with.
+    missed: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -1,4 +1,4 @@
-"""child birth month (the age band follows the birthday)
+"""child birth month (the age band follows the birthday); siblings and missed people
 
 Revision ID: 0010
 Revises: 0006
@@ -18,8 +18,16 @@ def upgrade() -> None:
     # "YYYY-MM", Fernet-encrypted like every other personal field (EncryptedText).
     with op.batch_alter_table('child', schema=None) as batch_op:
         batch_op.add_column(sa.Column('born', sa.Text(), nullable=True))
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('placed_together', sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column('lives_where', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('missed', sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('person', schema=None) as batch_op:
+        batch_op.drop_column('missed')
+        batch_op.drop_column('lives_where')
+        batch_op.drop_column('placed_together')
     with op.batch_alter_table('child', schema=None) as batch_op:
         batch_op.drop_column('born')

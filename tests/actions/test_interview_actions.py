@@ -468,10 +468,56 @@ async def test_answers_survive_the_form_being_activated_again(configured, linked
 
 async def test_the_youngest_get_two_questions_per_person(configured, linked_child):
     linked_child(age=7)
-    ring, _ = await validate(ValidatePeopleForm(), "person_ring", "heel belangrijk",
-                             age_group="6-9", people_queue=[])
-    # How important, then more or less often: how often now is not asked of a 6-9.
-    assert ring == {"person_ring": "1", "person_frequency": "skipped"}
-    older, _ = await validate(ValidatePeopleForm(), "person_ring", "heel belangrijk",
-                              age_group="10-13", people_queue=[])
-    assert older == {"person_ring": "1"}
+    form = ValidatePeopleForm()
+    found, _ = await validate(form, "people_text", "oma en mijn broer Daan", age_group="6-9")
+    confirmed, _ = await validate(form, "people_confirm", "ja", intent="affirm", age_group="6-9",
+                                  people_found=found["people_found"])
+    # Oma: how important, more or less often; never "how often now" for a 6-9.
+    assert confirmed["current_person"] == "oma"
+    asked = [k for k in ("person_ring", "sibling_together", "sibling_where", "person_frequency",
+                         "person_contact") if confirmed[k] is None]
+    assert asked == ["person_ring", "person_contact"]
+    moved, _ = await validate(form, "person_contact", "vaker", intent="choose", age_group="6-9",
+                              people_queue=confirmed["people_queue"])
+    # Brother Daan: does he live with you, more or less often.
+    assert moved["current_person"] == "broer Daan"
+    asked = [k for k in ("person_ring", "sibling_together", "sibling_where", "person_frequency",
+                         "person_contact") if moved[k] is None]
+    assert asked == ["sibling_together", "person_contact"]
+
+
+async def test_brothers_and_sisters_and_who_the_child_misses(configured, linked_child, domain):
+    child_id = linked_child(age=12)
+    form = ValidatePeopleForm()
+    found, _ = await validate(form, "people_text", "mijn zus Lisa en mijn broer Daan")
+    confirmed, _ = await validate(form, "people_confirm", "ja", intent="affirm",
+                                  people_found=found["people_found"])
+    queue = confirmed["people_queue"]
+    assert confirmed["sibling_together"] is None and confirmed["sibling_where"] is None
+    apart, _ = await validate(form, "sibling_together", '/choose{"choice":"apart"}',
+                              intent="choose", choice="apart", people_queue=queue)
+    assert apart == {"sibling_together": "apart"}
+    where, _ = await validate(form, "sibling_where", "bij papa in Zwolle", people_queue=queue)
+    assert where == {"sibling_where": "bij papa in Zwolle"}
+    together, _ = await validate(form, "sibling_together", "we wonen samen", intent="inform",
+                                 people_queue=queue[1:])
+    assert together == {"sibling_together": "together", "sibling_where": False}
+    missed, said = await validate(form, "missed_people", "mijn oude buurvrouw Els")
+    assert missed == {"missed_people": "mijn oude buurvrouw Els"}
+    assert said == ["utter_missed_noted"]
+    nobody, _ = await validate(form, "missed_people", "niemand", intent="deny")
+    assert nobody == {"missed_people": False}
+
+    lisa, daan, els = rows(configured, Person)
+    assert (lisa.placed_together, lisa.lives_where) == (False, "bij papa in Zwolle")
+    assert (daan.placed_together, daan.lives_where) == (True, None)
+    assert (els.label, els.missed, els.child_id) == ("buurvrouw Els", True, child_id)
+    with configured.begin() as session:
+        items = interview.current_items(session=session, child_id=child_id)
+        child = [summary.child_line(domain, item) for item in items]
+        caseworker = [summary.item_line(domain, item) for item in items]
+    assert child == ["Zus Lisa is belangrijk voor je. Zus Lisa woont ergens anders.",
+                     "Broer Daan is belangrijk voor je. Je woont samen met broer Daan.",
+                     "Je mist buurvrouw Els."]
+    assert caseworker[0] == "Belangrijk: zus Lisa (woont ergens anders: bij papa in Zwolle)"
+    assert caseworker[2] == "Gemist (geen contact meer): buurvrouw Els"
