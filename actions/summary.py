@@ -143,6 +143,8 @@ def _child_line(domain: dict[str, Any], item: Item) -> str:
         else:
             parts = [render(domain, "utter_label_child_trusted_none" if row.has_someone is False
                             else "utter_label_child_trusted_unsure")]
+        if row.wants_involved is True and row.who:
+            parts.append(render(domain, "utter_label_child_trusted_involve", who=row.who))
         if row.wants_help is True:
             parts.append(render(domain, "utter_label_child_trusted_help"))
         return " ".join(parts)
@@ -163,6 +165,8 @@ def _trusted_line(domain: dict[str, Any], row: TrustedPerson) -> str:
     else:
         parts = [render(domain, "utter_label_trusted_none" if row.has_someone is False
                         else "utter_label_trusted_unsure")]
+    if row.wants_involved is True:
+        parts.append(render(domain, "utter_label_trusted_involve"))
     if row.wants_help is True:
         parts.append(render(domain, "utter_label_trusted_help"))
     elif row.wants_help is False:

@@ -75,6 +75,11 @@ def add_person(
     return person
 
 
+def current_people(*, session: Session, child_id: int) -> list[Person]:
+    """The people the child named (not those of a redone topic)."""
+    return _current(session, Person, child_id)  # type: ignore[return-value]
+
+
 def update_person(
     *,
     session: Session,
@@ -119,10 +124,11 @@ def add_trusted_person(
     who: str | None,
     person_knows: bool | None,
     wants_help: bool | None,
+    wants_involved: bool | None = None,
 ) -> TrustedPerson:
     trusted = TrustedPerson(
         child_id=child_id, session_id=session_id, has_someone=has_someone, who=who,
-        person_knows=person_knows, wants_help=wants_help,
+        person_knows=person_knows, wants_help=wants_help, wants_involved=wants_involved,
     )
     session.add(trusted)
     session.flush()

@@ -209,6 +209,8 @@ class TrustedPerson(SummaryItem, Base):
     who: Mapped[str | None] = mapped_column(EncryptedText())
     person_knows: Mapped[bool | None] = mapped_column(Boolean)
     wants_help: Mapped[bool | None] = mapped_column(Boolean)
+    # The child wants this person involved; passed on only with the child's yes.
+    wants_involved: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

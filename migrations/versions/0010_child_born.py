@@ -1,4 +1,4 @@
-"""child birth month (the age band follows the birthday); siblings and missed people
+"""child birth month (the age band follows the birthday); siblings, missed people, a trusted person's involvement
 
 Revision ID: 0010
 Revises: 0006
@@ -22,9 +22,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('placed_together', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('lives_where', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('missed', sa.Boolean(), nullable=True))
+    with op.batch_alter_table('trusted_person', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('wants_involved', sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('trusted_person', schema=None) as batch_op:
+        batch_op.drop_column('wants_involved')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_column('missed')
         batch_op.drop_column('lives_where')

@@ -134,17 +134,57 @@ async def test_trusted_person_named_and_knows(configured, linked_child):
     linked_child(age=15)
     form = ValidateTrustedForm()
     kw = {"form": "trusted_form"}
+    # Nobody named yet: nothing to suggest.
     assert (await validate(form, "trusted_has", "ja", intent="affirm", **kw))[0] == {
-        "trusted_has": "yes"}
+        "trusted_has": "yes", "trusted_suggest": False}
     who, _ = await validate(form, "trusted_who", "mijn tante ria", **kw)
     assert who == {"trusted_who": "tante Ria", "trusted_who_text": "mijn tante ria"}
     knows, said = await validate(form, "trusted_knows", "nee", intent="deny", trusted_has="yes",
                                  trusted_who_text="mijn tante ria", **kw)
-    assert knows == {"trusted_knows": "no", "trusted_help": False}
+    assert knows == {"trusted_knows": "no"} and said == []
+    involve, said = await validate(form, "trusted_involve", "nee", intent="deny",
+                                   trusted_has="yes", trusted_knows="no",
+                                   trusted_who_text="mijn tante ria", **kw)
+    assert involve == {"trusted_involve": "no", "trusted_help": False}
     assert said == ["utter_trusted_thanks"]
     (row,) = rows(configured, TrustedPerson)
-    assert (row.has_someone, row.who, row.person_knows, row.wants_help) == (
-        True, "mijn tante ria", False, None)
+    assert (row.has_someone, row.who, row.person_knows, row.wants_help, row.wants_involved) == (
+        True, "mijn tante ria", False, None, False)
+
+
+async def test_trusted_person_suggested_from_the_people_named(configured, linked_child, domain):
+    child_id = linked_child(age=9)
+    with configured.begin() as session:
+        for label, role, ring in (("juf Sanne", "juf", 2), ("oma", "oma", 1),
+                                  ("hond Max", "huisdier", 1)):
+            person = interview.add_person(session=session, child_id=child_id, session_id=None,
+                                          label=label, name=None, role=role)
+            interview.update_person(session=session, child_id=child_id, person_id=person.id,
+                                    ring=ring)
+    form = ValidateTrustedForm()
+    kw = {"form": "trusted_form"}
+    has, _ = await validate(form, "trusted_has", "ja", intent="affirm", **kw)
+    # "Is dat misschien oma?": the closest person named, not the dog.
+    assert has == {"trusted_has": "yes", "trusted_suggest": None, "trusted_suggestion": "oma"}
+    yes, _ = await validate(form, "trusted_suggest", "ja", intent="affirm",
+                            trusted_suggestion="oma", **kw)
+    assert yes == {"trusted_suggest": "yes", "trusted_who": "oma", "trusted_who_text": "oma"}
+    other, _ = await validate(form, "trusted_suggest", "nee, mijn juf", intent="deny",
+                              trusted_suggestion="oma", **kw)
+    assert other["trusted_who"] == "juf"
+    no, _ = await validate(form, "trusted_suggest", "nee", intent="deny",
+                           trusted_suggestion="oma", **kw)
+    assert no == {"trusted_suggest": "no"}
+    # Involved only with the child's yes; the caseworker's line says so only then.
+    await validate(form, "trusted_involve", "ja", intent="affirm", trusted_has="yes",
+                   trusted_knows="yes", trusted_who_text="oma", **kw)
+    (row,) = rows(configured, TrustedPerson)
+    assert row.wants_involved is True
+    with configured.begin() as session:
+        (item,) = [i for i in interview.current_items(session=session, child_id=child_id)
+                   if isinstance(i.row, TrustedPerson)]
+        assert "betrokken" in summary.item_line(domain, item)
+        assert summary.child_line(domain, item) == "Je vertrouwt oma. Je wilt dat oma meepraat."
 
 
 async def test_no_trusted_person_is_offered_help_and_may_skip(configured, linked_child):
@@ -152,7 +192,8 @@ async def test_no_trusted_person_is_offered_help_and_may_skip(configured, linked
     form = ValidateTrustedForm()
     kw = {"form": "trusted_form"}
     nobody, _ = await validate(form, "trusted_has", "weet ik niet", intent="dont_know", **kw)
-    assert nobody == {"trusted_has": "unsure", "trusted_who": False, "trusted_knows": False}
+    assert nobody == {"trusted_has": "unsure", "trusted_suggest": False, "trusted_who": False,
+                      "trusted_knows": False, "trusted_involve": False}
     helped, _ = await validate(form, "trusted_help", "ja", intent="affirm",
                                trusted_has="unsure", **kw)
     assert helped == {"trusted_help": "yes"}
