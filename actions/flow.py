@@ -92,7 +92,7 @@ class ActionContinue(Action):
         if just_linked:
             dispatcher.utter_message(response="utter_welcome")
             dispatcher.utter_message(response="utter_welcome_rules")
-        elif _after_link(tracker):
+        elif _after_link(tracker) and tracker.get_slot("link_result") != "other_child":
             dispatcher.utter_message(response="utter_already_linked")
         elif tracker.get_slot("redo_result") == "unknown":
             # action_redo_topic asked which topic: wait for the child's choice.

@@ -155,12 +155,10 @@ def purge_link_attempts(
 ) -> None:
     from bot.storage.models import LinkAttempt
 
+    keep = timedelta(minutes=max(settings.link_window_minutes,
+                                 settings.link_max_backoff_minutes))
     with sessions.begin() as session:
-        result = session.execute(
-            delete(LinkAttempt).where(
-                LinkAttempt.created_at < now - timedelta(minutes=settings.link_window_minutes)
-            )
-        )
+        result = session.execute(delete(LinkAttempt).where(LinkAttempt.created_at < now - keep))
         report.other_rows += int(getattr(result, "rowcount", 0) or 0)
 
 

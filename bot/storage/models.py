@@ -367,12 +367,15 @@ class PendingMessage(Base):
 
 
 class LinkAttempt(Base):
-    """A failed `/start CODE` (unknown, expired or used code), counted per chat and in
-    total so that invite codes cannot be guessed (bot/privacy/link_limits.py).
-    Rows older than the counting window are deleted by the retention job."""
+    """A failed `/start CODE` (unknown, expired or used code), counted per chat (and
+    per Telegram user or IP address, `kind` "subject") and in total so that invite
+    codes cannot be guessed (bot/privacy/link_limits.py). Rows older than the longest
+    back-off are deleted by the retention job."""
 
     __tablename__ = "link_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The keyed hash of the chat's sender, or of the extra subject.
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -75,6 +75,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('chat_key')
     )
+    with op.batch_alter_table('link_attempt', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kind', sa.String(length=8), nullable=False,
+                                      server_default='chat'))
     bind = op.get_bind()
     cipher = get_cipher()
     for table_name, columns in COLUMNS.items():
@@ -111,4 +114,7 @@ def downgrade() -> None:
                 using = {'int': f"{name}::integer", 'bool': f"{name}::boolean"}.get(kind, name)
                 op.alter_column(table_name, name, existing_type=sa.Text(), type_=clear,
                                 postgresql_using=using)
+    op.execute("DELETE FROM link_attempt WHERE kind <> 'chat'")
+    with op.batch_alter_table('link_attempt', schema=None) as batch_op:
+        batch_op.drop_column('kind')
     op.drop_table('chat_generation')

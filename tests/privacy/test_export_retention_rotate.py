@@ -139,7 +139,8 @@ def test_closed_cases_are_erased_after_the_retention_period(
     with sessions.begin() as session:
         session.get(Child, expired.child_id).closed_at = utcnow() - timedelta(days=91)
         session.get(Child, recent.child_id).closed_at = utcnow() - timedelta(days=10)
-        session.add(LinkAttempt(sender_hash="x", created_at=utcnow() - timedelta(hours=2)))
+        # Kept as long as the longest back-off (a day by default).
+        session.add(LinkAttempt(sender_hash="x", created_at=utcnow() - timedelta(hours=25)))
         session.add(LinkAttempt(sender_hash="y", created_at=utcnow()))
 
     report = retention.run_once(psettings, sessions)
