@@ -327,7 +327,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             return Settings()
         token = _ONLY_GIVEN.set(True)
         try:
-            return Settings(**dict(environ))
+            given: dict[str, Any] = dict(environ)
+            return Settings(**given)
         finally:
             _ONLY_GIVEN.reset(token)
     except ValidationError as exc:

@@ -35,7 +35,7 @@ def is_slash_text(text: str) -> bool:
 
 def is_own_command(text: str) -> bool:
     match = _ALLOWED_RE.match(text.strip())
-    return bool(match) and match.group("command").lower() in ALLOWED_COMMANDS
+    return match is not None and match.group("command").lower() in ALLOWED_COMMANDS
 
 
 def as_plain_text(text: str) -> str:

@@ -4,10 +4,9 @@ owns the transaction (`with session.begin():`)."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -138,7 +137,7 @@ def redeem_invite(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:  # another chat took it a moment ago
+    if getattr(taken, "rowcount", 0) != 1:  # another chat took it a moment ago
         session.expire(invite)
         return LinkResult(LinkStatus.USED)
     session.expire(invite, ["used_at"])

@@ -3,6 +3,7 @@ web address must be https, and nothing secret shows in a repr. Files are private
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 from pathlib import Path
@@ -143,8 +144,8 @@ def test_an_older_dev_secrets_file_gains_the_new_secret_privately(tmp_path: Path
     var = tmp_path / "var"
     var.mkdir(mode=0o755)
     old = var / "dev-secrets.json"
-    old.write_text('{"MIJNSTEM_ENCRYPTION_KEYS": "%s", "MIJNSTEM_PSEUDONYM_SECRET": "old",'
-                   ' "MIJNSTEM_WEB_SECRET": "web"}' % Fernet.generate_key().decode())
+    old.write_text(json.dumps({"MIJNSTEM_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                               "MIJNSTEM_PSEUDONYM_SECRET": "old", "MIJNSTEM_WEB_SECRET": "web"}))
     old.chmod(0o644)
     settings = load_settings(make_test_env(var))
     assert settings.pseudonym_secret == "old" and settings.action_secret
