@@ -113,6 +113,16 @@ def unnotified(*, session: Session, created_before: datetime) -> list[Alert]:
     )
 
 
+def unlinked_notified_since(*, session: Session, since: datetime) -> int:
+    """How many alerts from chats not linked to a child were sent out since `since`."""
+    from sqlalchemy import func
+
+    return int(session.scalar(
+        select(func.count(Alert.id)).where(
+            Alert.child_id.is_(None), Alert.notified_at.is_not(None), Alert.notified_at >= since)
+    ) or 0)
+
+
 def due_for_escalation(*, session: Session, created_before: datetime) -> list[Alert]:
     """Unacknowledged alerts older than the escalation time, not escalated yet."""
     return list(

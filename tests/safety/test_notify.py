@@ -173,3 +173,24 @@ def test_the_worker_runs_the_job(settings: Settings, sessions, smtp):
     run_once(with_mail(settings, smtp.port), sessions)
     assert get(sessions, alert_id).notified_at is not None
     assert get(sessions, alert_id).escalated_at is not None
+
+
+async def test_alarms_from_unlinked_chats_are_capped_then_sent_as_one_digest(
+    settings, sessions, smtp
+):
+    config = with_mail(settings, smtp.port, unlinked_alerts_per_hour=2)
+    ids = [make_alert(sessions, linked=False, category="neglect") for _ in range(5)]
+    sent = [await notify.deliver(config, sessions, alert_id) for alert_id in ids]
+    assert sent == [True, True, False, False, False]
+    assert len(smtp.inbox.to("veilig@test.invalid")) == 2
+    later = utcnow() + escalation.RETRY_AFTER + timedelta(seconds=1)
+    outcome = await escalation.run_once_async(config, sessions, now=later)
+    assert outcome.delivered == 3
+    messages = smtp.inbox.to("veilig@test.invalid")
+    assert len(messages) == 3, "the held alerts come as one digest"
+    digest = messages[-1]
+    body = digest.get_payload(decode=True).decode()
+    assert digest["Subject"] == "[Mijn Stem] 3 nieuwe meldingen uit niet-gekoppelde chats"
+    assert all(f"#{alert_id}" in body for alert_id in ids[2:])
+    assert "verwaarlozing" not in body and "neglect" not in body
+    assert all(get(sessions, alert_id).notified_at is not None for alert_id in ids)
