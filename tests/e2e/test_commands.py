@@ -5,6 +5,7 @@ refused before they are read."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import urllib.parse
@@ -77,10 +78,8 @@ def _status_of_post(stack: Stack, body: bytes) -> int:
     url = urllib.parse.urlsplit(stack.webhook)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
     try:
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             conn.request("POST", url.path, body, {"Content-Type": "application/json"})
-        except (BrokenPipeError, ConnectionResetError):
-            pass
         return conn.getresponse().status
     finally:
         conn.close()
