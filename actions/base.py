@@ -11,6 +11,7 @@ committed, so nobody is told about a row that was rolled back.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
@@ -141,16 +142,20 @@ async def in_turn(
     return failed
 
 
-class TurnAction(Action):
-    """A plain action whose body (`act`) runs in one transaction off the event loop."""
+class TurnAction(Action, abc.ABC):
+    """A plain action whose body (`act`) runs in one transaction off the event loop.
+    Abstract, so that rasa-sdk's executor registers only the concrete actions."""
 
     keep_replies = False
 
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
+    @abc.abstractmethod
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
         turn: Turn,
-    ) -> Events:
-        raise NotImplementedError
+    ) -> Events: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -164,7 +169,7 @@ class TurnAction(Action):
 Validator = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any], Turn], dict[str, Any]]
 
 
-class FormValidation(FormValidationAction):
+class FormValidation(FormValidationAction, abc.ABC):
     """The forms' validation: each `validate_<slot>(value, dispatcher, tracker, domain,
     turn)` runs only for the slot the form asked for, all in one transaction.
 
@@ -175,6 +180,10 @@ class FormValidation(FormValidationAction):
 
     keeps_unasked = True
     keep_replies = False
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """Abstract, so that rasa-sdk's executor does not register the base as an action."""
 
     def unasked(self, slot: str, value: Any, tracker: Tracker) -> dict[str, Any]:
         return {slot: kept(tracker, value) if self.keeps_unasked else None}
