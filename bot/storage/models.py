@@ -158,13 +158,13 @@ class ChatGeneration(Base):
     child that receives another child's code moves on to a new generation, and so to
     a new pseudonymous sender id, instead of moving the old conversation.
 
-    `chat_key` is a keyed hash of the chat id; `highest` the last generation handed out.
+    `chat_hash` is a keyed hash of the chat id; `highest` the last generation handed out.
     """
 
     __tablename__ = "chat_generation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_key: Mapped[str] = mapped_column(String(64), unique=True)
+    chat_hash: Mapped[str] = mapped_column(String(64), unique=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
     highest: Mapped[int] = mapped_column(Integer, default=0)
 

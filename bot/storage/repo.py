@@ -212,33 +212,33 @@ def plan_link(
     return LinkPlan(None)
 
 
-def current_generation(*, session: Session, chat_key: str) -> int:
+def current_generation(*, session: Session, chat_hash: str) -> int:
     """Which session of a chat is in use (0 until a second child's code came in)."""
-    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_key == chat_key))
+    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_hash == chat_hash))
     return row.generation if row is not None else 0
 
 
-def set_generation(*, session: Session, chat_key: str, generation: int) -> None:
-    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_key == chat_key))
+def set_generation(*, session: Session, chat_hash: str, generation: int) -> None:
+    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_hash == chat_hash))
     if row is None:
-        session.add(ChatGeneration(chat_key=chat_key, generation=generation, highest=generation))
+        session.add(ChatGeneration(chat_hash=chat_hash, generation=generation, highest=generation))
     else:
         row.generation = generation
         row.highest = max(row.highest, generation)
     session.flush()
 
 
-def next_generation(*, session: Session, chat_key: str) -> int:
+def next_generation(*, session: Session, chat_hash: str) -> int:
     """Start a fresh session for a chat: a generation never used before."""
-    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_key == chat_key))
+    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_hash == chat_hash))
     fresh = (row.highest + 1) if row is not None else 1
-    set_generation(session=session, chat_key=chat_key, generation=fresh)
+    set_generation(session=session, chat_hash=chat_hash, generation=fresh)
     return fresh
 
 
-def generations(*, session: Session, chat_key: str) -> list[int]:
+def generations(*, session: Session, chat_hash: str) -> list[int]:
     """The generations of a chat, the current one first, then the others newest first."""
-    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_key == chat_key))
+    row = session.scalar(select(ChatGeneration).where(ChatGeneration.chat_hash == chat_hash))
     if row is None:
         return [0]
     return [row.generation, *(g for g in range(row.highest, -1, -1) if g != row.generation)]

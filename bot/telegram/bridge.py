@@ -41,7 +41,7 @@ from bot.telegram.rasa import (
     RasaClient,
     RasaRejected,
     RasaUnavailable,
-    chat_key,
+    chat_hash,
     sender_for_chat,
 )
 from bot.telegram.render import PayloadStore, Reply, chosen_title, keyboard, render
@@ -375,7 +375,7 @@ class Bridge:
             try:
                 generation = await self._db(
                     repo.current_generation,
-                    chat_key=chat_key(self.settings.pseudonym_secret, chat_id))
+                    chat_hash=chat_hash(self.settings.pseudonym_secret, chat_id))
             except SQLAlchemyError as exc:
                 # Unknown for now: the first session; not remembered, asked again.
                 log.error("chat session cannot be read: %s", type(exc).__name__)
@@ -401,20 +401,20 @@ class Bridge:
             return False
         code = parsed[1]
         secret = self.settings.pseudonym_secret
-        key = chat_key(secret, chat_id)
+        key = chat_hash(secret, chat_id)
 
         def plan(*, session: Session) -> tuple[repo.LinkPlan, int]:
-            gens = repo.generations(session=session, chat_key=key)[:MAX_GENERATIONS]
+            gens = repo.generations(session=session, chat_hash=key)[:MAX_GENERATIONS]
             hashes = [sender_hash(secret, sender_for_chat(secret, chat_id, g)) for g in gens]
             chosen = repo.plan_link(session=session, code_hash=invites.code_hash(secret, code),
                                     sender_hashes=hashes, min_age=self.settings.telegram_min_age)
             if chosen.too_young:
                 return chosen, gens[0]
             if chosen.fresh:
-                return chosen, repo.next_generation(session=session, chat_key=key)
+                return chosen, repo.next_generation(session=session, chat_hash=key)
             generation = gens[chosen.index or 0]
             if generation != gens[0]:
-                repo.set_generation(session=session, chat_key=key, generation=generation)
+                repo.set_generation(session=session, chat_hash=key, generation=generation)
             return chosen, generation
 
         try:

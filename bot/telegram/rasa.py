@@ -27,7 +27,7 @@ def sender_for_chat(secret: str, chat_id: int, generation: int = 0) -> str:
     return SENDER_PREFIX + keyed_hash(secret, f"telegram-chat:{chat_id}{suffix}")
 
 
-def chat_key(secret: str, chat_id: int) -> str:
+def chat_hash(secret: str, chat_id: int) -> str:
     """The keyed hash under which a chat's generation is stored."""
     return keyed_hash(secret, f"telegram-chat-key:{chat_id}")
 

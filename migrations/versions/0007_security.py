@@ -69,11 +69,11 @@ def _alters_types(bind: sa.engine.Connection) -> bool:
 def upgrade() -> None:
     op.create_table('chat_generation',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('chat_key', sa.String(length=64), nullable=False),
+    sa.Column('chat_hash', sa.String(length=64), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
     sa.Column('highest', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('chat_key')
+    sa.UniqueConstraint('chat_hash')
     )
     with op.batch_alter_table('link_attempt', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=8), nullable=False,

@@ -115,14 +115,14 @@ def test_telegram_below_the_minimum_age_is_refused_without_using_the_code(sessio
 
 def test_generations_of_a_chat(sessions):
     with sessions.begin() as session:
-        assert repo.current_generation(session=session, chat_key="k") == 0
-        assert repo.generations(session=session, chat_key="k") == [0]
-        assert repo.next_generation(session=session, chat_key="k") == 1
-        assert repo.next_generation(session=session, chat_key="k") == 2
-        repo.set_generation(session=session, chat_key="k", generation=0)
-        assert repo.generations(session=session, chat_key="k") == [0, 2, 1]
+        assert repo.current_generation(session=session, chat_hash="k") == 0
+        assert repo.generations(session=session, chat_hash="k") == [0]
+        assert repo.next_generation(session=session, chat_hash="k") == 1
+        assert repo.next_generation(session=session, chat_hash="k") == 2
+        repo.set_generation(session=session, chat_hash="k", generation=0)
+        assert repo.generations(session=session, chat_hash="k") == [0, 2, 1]
         # A fresh session is always new, never an old one reused.
-        assert repo.next_generation(session=session, chat_key="k") == 3
+        assert repo.next_generation(session=session, chat_hash="k") == 3
 
 
 def test_a_code_works_once_under_concurrency(engine: Engine, sessions, settings):
