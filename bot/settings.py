@@ -15,6 +15,7 @@ explicit mapping to `load_settings(environ)`; then neither the process environme
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -324,7 +325,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     unsafe (outside development)."""
     try:
         if environ is None:
-            return Settings()
+            # MIJNSTEM_ENV_FILE names another file; empty: none (the tests, so that a
+            # developer's own .env cannot leak into them).
+            env_file = os.environ.get("MIJNSTEM_ENV_FILE", str(ENV_FILE))
+            return Settings(_env_file=env_file or None)  # type: ignore[call-arg]
         token = _ONLY_GIVEN.set(True)
         try:
             given: dict[str, Any] = dict(environ)
