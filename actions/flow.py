@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import deps
+from actions.base import Turn, TurnAction
 from actions.common import (
     DB_ERRORS,
     clear_step,
-    find_conversation,
     is_short,
     latest_intent,
     latest_text,
@@ -60,15 +59,16 @@ def next_step(*, linked: bool, age_known: bool, done: list[str]) -> str:
     return "done"
 
 
-class ActionContinue(Action):
+class ActionContinue(TurnAction):
     def name(self) -> str:
         return "action_continue"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_link_unavailable")
             return [SlotSet("next_step", "need_code")]
@@ -97,7 +97,7 @@ class ActionContinue(Action):
         if just_linked:
             dispatcher.utter_message(response="utter_welcome", **names)
             dispatcher.utter_message(response="utter_welcome_rules", **names)
-        elif _after_link(tracker):
+        elif _after_link(tracker) and tracker.get_slot("link_result") != "other_child":
             dispatcher.utter_message(response="utter_already_linked", **names)
         elif tracker.get_slot("redo_result") == "unknown":
             # action_redo_topic asked which topic: wait for the child's choice.
@@ -110,8 +110,9 @@ class ActionContinue(Action):
             if step == started and step in RESUMES:
                 dispatcher.utter_message(response=RESUMES[step], **names)
             elif step == "done":
-                return [*events, *self._returning(dispatcher, tracker, domain, names)]
-        elif step == "done" and _is_free_text(tracker) and self._keep(dispatcher, tracker, names):
+                return [*events, *self._returning(dispatcher, turn, domain, names)]
+        elif step == "done" and _is_free_text(tracker) and self._keep(dispatcher, turn, tracker,
+                                                                      names):
             # Kept as news: the summary asks who may read it.
             done = [s for s in done if s != "summary"]
             events.append(SlotSet("steps_done", done))
@@ -132,14 +133,14 @@ class ActionContinue(Action):
         return [*events, SlotSet("next_step", step)]
 
     def _returning(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: dict[str, Any],
         names: dict[str, str],
     ) -> list[dict[str, Any]]:
         """All done before: go through the topics the child told about, one at a time,
         showing what they said then and asking what has changed since."""
         try:
-            queue = returning_topics(tracker)
-            lines = topic_lines(tracker, domain, queue[0] if queue else None)
+            queue = returning_topics(turn)
+            lines = topic_lines(turn, domain, queue[0] if queue else None)
         except DB_ERRORS:
             queue, lines = [], render(domain, "utter_label_update_none")
         dispatcher.utter_message(response="utter_returning", **names)
@@ -148,14 +149,15 @@ class ActionContinue(Action):
                 SlotSet("update_lines", lines), SlotSet("next_step", "update")]
 
     def _keep(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, names: dict[str, str]
+        self, dispatcher: CollectingDispatcher, turn: Turn, tracker: Tracker,
+        names: dict[str, str],
     ) -> bool:
         """A child who had finished types something: it is stored as news, never lost."""
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is None:
                 return False
-            with deps.get().sessions.begin() as session:
+            with turn.db() as session:
                 interview.add_answer(session=session, child_id=conversation.child_id,
                                      session_id=conversation.id, topic="update",
                                      text=latest_text(tracker).strip())
@@ -189,14 +191,15 @@ def _after_link(tracker: Tracker) -> bool:
     return tracker.latest_action_name == "action_link_chat"
 
 
-class ActionRedoTopic(Action):
+class ActionRedoTopic(TurnAction):
     """Do a topic again: its earlier answers are replaced, and the summary follows."""
 
     def name(self) -> str:
         return "action_redo_topic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         step = next(tracker.get_latest_entity_values("topic"), None) or topics.redo_step(
             latest_text(tracker)
@@ -209,9 +212,9 @@ class ActionRedoTopic(Action):
             # Not reached yet: nothing to redo, the interview simply goes on.
             return [SlotSet("redo_result", None)]
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     interview.replace_step(session=session, child_id=conversation.child_id,
                                            step=step)
         except DB_ERRORS:

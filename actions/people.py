@@ -8,20 +8,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    choices,
-    chosen,
-    find_conversation,
-    is_skip,
-    kept,
-    latest_text,
-    was_asked,
-    yes_no,
-)
+from actions.base import FormValidation, Turn
+from actions.common import DB_ERRORS, choices, chosen, is_skip, latest_text, yes_no
 from bot.people import find_people, is_sibling
 from bot.storage import interview
 
@@ -71,20 +60,19 @@ def _new_people(text: str) -> dict[str, Any] | None:
             **{slot: None for slot in _DETAILS}, "more_people": None}
 
 
-class ValidatePeopleForm(FormValidationAction):
+class ValidatePeopleForm(FormValidation):
     def name(self) -> str:
         return "validate_people_form"
 
-    async def validate_people_text(
+    def validate_people_text(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
         text = str(slot_value or "").strip()
-        if not was_asked(tracker, "people_text"):
-            return {"people_text": kept(tracker, slot_value)}
         if not text:
             return {"people_text": None}
         if is_skip(tracker, text):
@@ -96,22 +84,21 @@ class ValidatePeopleForm(FormValidationAction):
             return {"people_text": None}
         return {"people_text": text, **found}
 
-    async def validate_people_confirm(
+    def validate_people_confirm(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "people_confirm"):
-            return {"people_confirm": kept(tracker, slot_value)}
         text = latest_text(tracker)
         answer = yes_no(tracker, text)
         if answer == "no":
             dispatcher.utter_message(response="utter_people_retry")
             return {"people_text": None, "people_confirm": None, "people_found": None}
         if answer == "yes":
-            return self._store(dispatcher, tracker)
+            return self._store(dispatcher, tracker, turn)
         retyped = _new_people(text)
         if retyped is not None:
             return retyped
@@ -121,13 +108,15 @@ class ValidatePeopleForm(FormValidationAction):
         dispatcher.utter_message(response="utter_yes_or_no")
         return {"people_confirm": None}
 
-    def _store(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    def _store(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn
+    ) -> dict[str, Any]:
         found = list(tracker.get_slot("people_found") or [])
         queue: list[list[Any]] = []
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     for person in found:
                         row = interview.add_person(
                             session=session, child_id=conversation.child_id,
@@ -151,9 +140,8 @@ class ValidatePeopleForm(FormValidationAction):
         column: str,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, slot):
-            return {slot: kept(tracker, tracker.get_slot(slot))}
         text = latest_text(tracker)
         value = chosen(tracker, options)
         if value is None:
@@ -164,9 +152,9 @@ class ValidatePeopleForm(FormValidationAction):
         queue = list(tracker.get_slot("people_queue") or [])
         if queue:
             try:
-                conversation = find_conversation(tracker)
+                conversation = turn.conversation
                 if conversation is not None:
-                    with deps.get().sessions.begin() as session:
+                    with turn.db() as session:
                         person_id = int(queue[0][0])
                         child_id = conversation.child_id
                         if column == "ring":
@@ -192,35 +180,36 @@ class ValidatePeopleForm(FormValidationAction):
             return {"people_queue": queue, **start_person(queue[0], tracker.get_slot("age_group"))}
         return {slot: value, "people_queue": [], "current_person": None}
 
-    async def validate_person_ring(
+    def validate_person_ring(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return self._detail("person_ring", choices("ring"), "ring", dispatcher, tracker)
+        return self._detail("person_ring", choices("ring"), "ring", dispatcher, tracker,
+                            turn)
 
-    async def validate_person_frequency(
+    def validate_person_frequency(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
         return self._detail("person_frequency", choices("frequency"), "frequency", dispatcher,
-                            tracker)
+                            tracker, turn)
 
-    async def validate_person_contact(
+    def validate_person_contact(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
         return self._detail("person_contact", choices("contact"), "contact_wish", dispatcher,
-                            tracker)
+                            tracker, turn)
 
-    def _save_sibling(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+    def _save_sibling(self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn,
                       **details: Any) -> bool:
         queue = list(tracker.get_slot("people_queue") or [])
         if not queue:
             return True
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     interview.update_person(session=session, child_id=conversation.child_id,
                                             person_id=int(queue[0][0]), **details)
         except DB_ERRORS:
@@ -228,12 +217,10 @@ class ValidatePeopleForm(FormValidationAction):
             return False
         return True
 
-    async def validate_sibling_together(
+    def validate_sibling_together(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "sibling_together"):
-            return {"sibling_together": kept(tracker, tracker.get_slot("sibling_together"))}
         text = latest_text(tracker)
         value = chosen(tracker, choices("sibling_together"))
         if value is None:
@@ -241,34 +228,31 @@ class ValidatePeopleForm(FormValidationAction):
                 return {"sibling_together": SKIPPED, "sibling_where": False}
             dispatcher.utter_message(response="utter_choose_please")
             return {"sibling_together": None}
-        if not self._save_sibling(dispatcher, tracker, placed_together=value == "together"):
+        if not self._save_sibling(dispatcher, tracker, turn,
+                                  placed_together=value == "together"):
             return {"sibling_together": None}
         if value == "together":
             return {"sibling_together": value, "sibling_where": False}
         return {"sibling_together": value}
 
-    async def validate_sibling_where(
+    def validate_sibling_where(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "sibling_where"):
-            return {"sibling_where": kept(tracker, slot_value)}
         text = str(slot_value or "").strip()
         if not text:
             return {"sibling_where": None}
         if is_skip(tracker, text):
             return {"sibling_where": False}
-        if not self._save_sibling(dispatcher, tracker, lives_where=text):
+        if not self._save_sibling(dispatcher, tracker, turn, lives_where=text):
             return {"sibling_where": None}
         return {"sibling_where": text}
 
-    async def validate_missed_people(
+    def validate_missed_people(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
         """"Wie mis je?": each person named is kept as someone the child misses."""
-        if not was_asked(tracker, "missed_people"):
-            return {"missed_people": kept(tracker, slot_value)}
         text = str(slot_value or "").strip()
         if not text:
             return {"missed_people": None}
@@ -277,9 +261,9 @@ class ValidatePeopleForm(FormValidationAction):
         people = find_people(text)
         labels = [(p.label, p.name, p.role) for p in people] or [(text, None, None)]
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     for label, name, role in labels:
                         interview.add_person(session=session, child_id=conversation.child_id,
                                              session_id=conversation.id, label=label,
@@ -290,15 +274,14 @@ class ValidatePeopleForm(FormValidationAction):
         dispatcher.utter_message(response="utter_missed_noted")
         return {"missed_people": text}
 
-    async def validate_more_people(
+    def validate_more_people(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "more_people"):
-            return {"more_people": kept(tracker, slot_value)}
         text = latest_text(tracker)
         answer = yes_no(tracker, text)
         if answer == "yes":

@@ -1,7 +1,7 @@
 """child birth month (the age band follows the birthday); siblings, missed people, a trusted person's involvement
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -9,29 +9,34 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
 
+# Booleans are stored encrypted like the other answers (EncryptedBool: Text).
+
+
+_COLUMNS = (
+    ('child', 'born'),
+    ('person', 'placed_together'),
+    ('person', 'lives_where'),
+    ('person', 'missed'),
+    ('trusted_person', 'wants_involved'),
+)
+
+
 def upgrade() -> None:
-    # "YYYY-MM", Fernet-encrypted like every other personal field (EncryptedText).
-    with op.batch_alter_table('child', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('born', sa.Text(), nullable=True))
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('placed_together', sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column('lives_where', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('missed', sa.Boolean(), nullable=True))
-    with op.batch_alter_table('trusted_person', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('wants_involved', sa.Boolean(), nullable=True))
+    # Plain ADD COLUMN: on SQLite a batch rebuild of `child` would, with foreign keys
+    # on, cascade-delete every row that refers to it.
+    for table, column in _COLUMNS:
+        op.add_column(table, sa.Column(column, sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('trusted_person', schema=None) as batch_op:
-        batch_op.drop_column('wants_involved')
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_column('missed')
-        batch_op.drop_column('lives_where')
-        batch_op.drop_column('placed_together')
-    with op.batch_alter_table('child', schema=None) as batch_op:
-        batch_op.drop_column('born')
+    for table, column in reversed(_COLUMNS):
+        if op.get_bind().dialect.name == 'sqlite':
+            # SQLite >= 3.35 drops a plain column in place (no table rebuild).
+            op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
+        else:
+            op.drop_column(table, column)

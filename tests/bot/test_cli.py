@@ -76,3 +76,22 @@ def test_invite_with_a_birth_month(run_cli):
     assert both.returncode == 2 and "not both" in both.stderr
     too_young = run_cli("invite", "--born", "2025-01", ok=False)
     assert too_young.returncode == 2 and "--born" in too_young.stderr
+
+
+def test_telegram_links_only_from_sixteen(tmp_path: Path):
+    env = make_test_env(tmp_path / "var", TELEGRAM_BOT_USERNAME="MijnStemBot")
+
+    def invite(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "bot", "invite", *args],
+                                cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    for age in ("16", "18"):
+        out = invite("--age", age)
+        assert "telegram: https://t.me/MijnStemBot?start=" in out and "web chat:" in out
+    for args in (("--age", "15"), ("--age", "8"), ()):
+        out = invite(*args)
+        assert "t.me" not in out and "web chat:" in out, args
+        assert "telegram: not offered" in out
