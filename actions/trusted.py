@@ -114,7 +114,7 @@ class ValidateTrustedForm(FormValidation):
         if find_people(text) and latest_intent(tracker) != "affirm":
             # "nee, mijn juf": the who is answered straight away.
             return {"trusted_suggest": "no", "trusted_who": _label(text),
-                    "trusted_who_text": text}
+                    "trusted_who_text": _label(text)}
         if answer:
             # Someone else (or skipped): the child says who, in their own words.
             return {"trusted_suggest": answer}
