@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import Answer, Person, SharedSummary, TrustedPerson, Wish
-from tests.e2e.conftest import texts
+from tests.e2e.conftest import SKIP_AFTER_WISHES, texts
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -211,3 +211,24 @@ def test_a_fifteen_year_old_types_answers_picks_numbers_and_comes_back(stack: St
     (update_row,) = [a for a in _rows(stack, Answer, child_id) if a.topic == "update_wishes"]
     assert update_row.shared is True
     assert len(_rows(stack, SharedSummary, child_id)) == 2
+
+
+def test_a_finished_child_who_comes_back_with_news_is_heard(stack: Stack):
+    child_id, code = _invite(stack, "--age", "13", "--name", "Sem")
+    chat = "rest-e2e-returning-news"
+    _say(stack, chat, f"/start {code}")
+    _say(stack, chat, "overslaan")
+    replies: list[str] = []
+    for message in SKIP_AFTER_WISHES:
+        replies = texts(_say(stack, chat, message))
+    assert any("Dank je" in t for t in replies), replies  # all done, nothing to share
+
+    # Days later the child types something: it is kept, never lost to "all done".
+    news = "ik woon sinds vorige week bij mijn tante"
+    heard = _joined(_say(stack, chat, news))
+    assert "bewaard" in heard and f"1. Nieuw sinds de vorige keer: {news}" in heard
+    (row,) = _rows(stack, Answer, child_id)
+    assert (row.topic, row.text, row.shared) == ("update", news, None)
+    _say(stack, chat, "alles")
+    (row,) = _rows(stack, Answer, child_id)
+    assert row.shared is True
