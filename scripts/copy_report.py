@@ -79,22 +79,29 @@ def report(domain: dict[str, Any], own_only: bool = False) -> dict[str, dict[str
     return out
 
 
-# A typical interview (issue 11): two wishes, four people, a trusted person who is
-# named, every open question answered, everything shared at once.
-TYPICAL = {"wishes": 2, "people": 4}
+# A typical interview (issue 11): two wishes; four people of whom one is a brother or
+# sister living elsewhere; a trusted person who is one of them (suggested and confirmed);
+# every open question answered; everything shared at once.
+TYPICAL = {"wishes": 2, "people": 4, "siblings": 1}
 
 
-def questions_per_person(band: str | None) -> int:
-    """How important, how often now (not for 6-9), more or less often."""
-    from actions.people import YOUNGEST
+def questions_for_person(band: str | None, *, sibling: bool) -> int:
+    """The questions actions/people.py asks about one person (start_person)."""
+    from actions.people import start_person
 
-    return 2 if band == YOUNGEST else 3
+    entry = [0, "x", "broer" if sibling else "oma"]
+    asked = [k for k, v in start_person(entry, band).items() if k != "current_person" and v is None]
+    return len(asked)
 
 
 def typical_questions(band: str | None) -> dict[str, int]:
-    wishes = TYPICAL["wishes"] * 2 + TYPICAL["wishes"]  # wish + topic, then "nog een?"
-    people = 2 + TYPICAL["people"] * questions_per_person(band) + 1  # names, klopt?, more
-    out = {"wishes": wishes, "people": people, "trusted": 3, "say": 1, "continuity": 2,
+    wishes = TYPICAL["wishes"] * 3  # the wish, its topic, "nog een?"
+    others = TYPICAL["people"] - TYPICAL["siblings"]
+    per_person = (others * questions_for_person(band, sibling=False)
+                  + TYPICAL["siblings"] * questions_for_person(band, sibling=True))
+    people = 2 + per_person + 1 + 1  # names, "klopt dat?", anyone else, "Wie mis je?"
+    # someone? "is dat oma?", does oma know, may oma be involved
+    out = {"wishes": wishes, "people": people, "trusted": 4, "say": 1, "continuity": 2,
            "heard": 1, "share": 1}
     out["total"] = sum(out.values())
     return out
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{f['over_12_words']:4} {f['with_buttons']:7}   longest: "
                   + ", ".join(f"{n} ({w})" for n, w in f["longest"]))
     print(f"-- questions in a typical interview ({TYPICAL['wishes']} wishes, "
-          f"{TYPICAL['people']} people)")
+          f"{TYPICAL['people']} people of whom {TYPICAL['siblings']} a sibling living elsewhere)")
     for band, q in figures["questions"].items():
         print(f"{band:8} {q['total']:3}  " + ", ".join(f"{k} {v}" for k, v in q.items()
                                                      if k != "total"))
