@@ -80,13 +80,18 @@ def test_a_7_year_old_does_the_whole_interview(stack: Stack, browser: Browser) -
     assert "Klopt dat?" in last_bot(page)
     click(page, "Ja")
     asked: list[str] = []
-    while "Hoe belangrijk is" in last_bot(page) or "vaker zien" in last_bot(page):
+    while any(q in last_bot(page) for q in ("Hoe belangrijk is", "vaker zien", "Woont")):
         asked.append(last_bot(page))
         if "Hoe belangrijk is" in last_bot(page):
             click(page, "Heel belangrijk")
+        elif "Woont" in last_bot(page):
+            click(page, "Nee, ergens anders")
         else:
             click(page, "Vaker")
-    assert len(asked) == 4, asked  # 2 people x 2 questions, never "Hoe vaak zie je ..."
+    # Two questions per person, never "Hoe vaak zie je ..."; the brother is asked
+    # whether he lives with the child.
+    assert len(asked) == 4, asked
+    assert asked[2] == "Woont broer Daan bij jou in huis?"
     assert not any("Hoe vaak" in t for t in bubbles(page, "bot"))
     page.screenshot(path=str(SCREENSHOT))
 
@@ -120,8 +125,9 @@ def test_a_7_year_old_does_the_whole_interview(stack: Stack, browser: Browser) -
             wishes = session.scalars(select(Wish).where(Wish.child_id == child_id)).all()
             people = session.scalars(select(Person).where(Person.child_id == child_id)).all()
             assert [w.text for w in wishes] == ["Ik wil vaker bij oma zijn"]
-            assert sorted((p.ring, p.frequency, p.contact_wish) for p in people) == [
-                (1, None, "more"), (1, None, "more")]
+            assert [(p.label, p.ring, p.frequency, p.contact_wish, p.placed_together)
+                    for p in people] == [("oma", 1, None, "more", None),
+                                         ("broer Daan", None, None, "more", False)]
     finally:
         engine.dispose()
     assert Path(SCREENSHOT).stat().st_size > 10_000
