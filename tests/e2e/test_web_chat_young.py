@@ -112,7 +112,7 @@ def test_a_7_year_old_does_the_whole_interview(stack: Stack, browser: Browser) -
     assert "Je wens: Ik wil vaker bij oma zijn" in summary
     assert "Oma is heel belangrijk voor je. Je wilt vaker bij oma zijn." in summary
     click(page, "Alles")
-    assert "Ik heb het naar Sanne gestuurd" in last_bot(page)
+    assert any("Ik heb het naar Sanne gestuurd" in t for t in bubbles(page, "bot")[-3:])
     joined = " ".join(bubbles(page, "bot"))
     for hard in ("jeugdzorgwerker", "vertrouwenspersoon", "geheim", "overig"):
         assert hard not in joined.lower(), hard
