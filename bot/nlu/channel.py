@@ -187,7 +187,9 @@ class MijnStemRestInput(RestInput):
                              "Retry-After": str(max(1, round(self.limiter.retry_after(sender))))},
                 )
             try:
-                cleaned, clipped = clean_message(text, self.max_chars)
+                # Cleaned once (above); cut here.
+                clipped = len(full_text) > self.max_chars
+                cleaned = full_text[: self.max_chars]
                 if clipped and alarm:
                     cleaned = _alarming_window(clean_message(full_text, len(full_text) + 1)[0],
                                                self.max_chars)
