@@ -84,6 +84,9 @@ class Settings:
     safeguarding_contact_email: str | None = None
     team_lead_email: str | None = None
     alert_escalation_minutes: int = 30
+    # Shared state for several processes per service (docs/deploy.md): Rasa's lock store,
+    # rate limits and the Telegram update dedupe. None: in memory, one process each.
+    redis_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -170,4 +173,5 @@ def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> S
         safeguarding_contact_email=env_vars.get("SAFEGUARDING_CONTACT_EMAIL") or None,
         team_lead_email=env_vars.get("TEAM_LEAD_EMAIL") or None,
         alert_escalation_minutes=_int(env_vars, "ALERT_ESCALATION_MINUTES", 30),
+        redis_url=(env_vars.get("REDIS_URL") or "").strip() or None,
     )

@@ -9,7 +9,8 @@ the Telegram bridge and the web chat use on loopback.
   a message longer than `max_chars` is cut, and the answer ends with a kind note
   (`utter_message_clipped`) that only the beginning was read and stored.
 - Per chat, a token bucket and a cap on messages handled at once
-  (bot/privacy/ratelimit.py). A message over the limit is not handled at all: the
+  (bot/privacy/ratelimit.py; in Redis when REDIS_URL is set, so that several Rasa
+  processes count together). A message over the limit is not handled at all: the
   answer is `utter_slow_down` ("I did not read this one, send it again in a moment"),
   with HTTP 200 so callers show it like any answer, and the header
   `X-MijnStem-Refused: rate-limit` so they can tell.
@@ -22,6 +23,7 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,7 +36,7 @@ try:
     from sanic.response import HTTPResponse
 
     from bot.nlu import log_privacy
-    from bot.privacy.ratelimit import ChatLimiter
+    from bot.privacy.ratelimit import chat_limiter
     from bot.privacy.text_input import CLIPPED_METADATA_KEY, MAX_MESSAGE_CHARS, clean_message
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
     raise RuntimeError(f"the Mijn Stem REST channel cannot be loaded: {exc}") from exc
@@ -65,8 +67,9 @@ class MijnStemRestInput(RestInput):
     ) -> None:
         log_privacy.install()
         self.max_chars = int(max_chars)
-        self.limiter = ChatLimiter(
-            burst=int(burst), per_minute=float(per_minute), max_in_flight=int(max_in_flight)
+        self.limiter = chat_limiter(
+            os.environ.get("REDIS_URL", "").strip() or None,
+            burst=int(burst), per_minute=float(per_minute), max_in_flight=int(max_in_flight),
         )
         self._refusals: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
