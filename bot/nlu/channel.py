@@ -14,6 +14,10 @@ the Telegram bridge and the web chat use on loopback.
   answer is `utter_slow_down` ("I did not read this one, send it again in a moment"),
   with HTTP 200 so callers show it like any answer, and the header
   `X-MijnStem-Refused: rate-limit` so they can tell.
+- When the action server cannot be reached, the turn is not saved at all
+  (bot/nlu/action_guard.py): the answer is `utter_busy` with HTTP 503 and
+  `X-MijnStem-Refused: busy`, so callers keep the message and send it again later,
+  and it lands on the same question.
 - Failures are logged without the message text.
 """
 
@@ -35,7 +39,7 @@ try:
     from sanic.request import Request
     from sanic.response import HTTPResponse
 
-    from bot.nlu import log_privacy
+    from bot.nlu import action_guard, log_privacy
     from bot.privacy.ratelimit import chat_limiter
     from bot.privacy.text_input import CLIPPED_METADATA_KEY, MAX_MESSAGE_CHARS, clean_message
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
@@ -66,6 +70,7 @@ class MijnStemRestInput(RestInput):
         max_in_flight: int = 3,
     ) -> None:
         log_privacy.install()
+        action_guard.install()
         self.max_chars = int(max_chars)
         self.limiter = chat_limiter(
             os.environ.get("REDIS_URL", "").strip() or None,
@@ -156,6 +161,11 @@ class MijnStemRestInput(RestInput):
                             else self.name(),
                             metadata=metadata,
                         )
+                    )
+                except action_guard.ActionServerUnavailable:
+                    return response.json(
+                        await self._render(request, sender, "utter_busy"), status=503,
+                        headers={REFUSED_HEADER: "busy", "Retry-After": "5"},
                     )
                 except asyncio.CancelledError:
                     logger.error("a message timed out (text not logged)")

@@ -48,6 +48,17 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         log_privacy.install()
         self.codec = _codec_from_environment()
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "postgresql":
+            # Rasa's engine hands out pooled connections unchecked: after a PostgreSQL
+            # restart every one of them would fail a child's message once. Test each
+            # connection as it leaves the pool instead.
+            from rasa.core.tracker_store import create_engine_kwargs
+            from sqlalchemy.orm import sessionmaker
+
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sessionmaker(bind=self.engine)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(
                 self.engine, "connect", lambda conn, _r: tracker_events.sqlite_pragmas(conn)
