@@ -44,21 +44,26 @@ def _codec_from_environment() -> tracker_events.EventCodec:
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that keeps no conversation id and no message in clear."""
 
+    engine: Any
+    sessionmaker: Any
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         log_privacy.install()
         self.codec = _codec_from_environment()
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "postgresql":
+        engine = self.engine
+        if engine.dialect.name == "postgresql":
             # Rasa's engine hands out pooled connections unchecked: after a PostgreSQL
             # restart every one of them would fail a child's message once. Test each
             # connection as it leaves the pool instead.
             from rasa.core.tracker_store import create_engine_kwargs
             from sqlalchemy.orm import sessionmaker
 
-            url = self.engine.url
-            self.engine.dispose()
-            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
-            self.sessionmaker = sessionmaker(bind=self.engine)
+            url = engine.url
+            engine.dispose()
+            engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.engine = engine
+            self.sessionmaker = sessionmaker(bind=engine)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(
                 self.engine, "connect", lambda conn, _r: tracker_events.sqlite_pragmas(conn)
