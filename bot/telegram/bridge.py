@@ -37,7 +37,7 @@ from bot.pseudonym import sender_hash
 from bot.settings import Settings
 from bot.storage import repo
 from bot.telegram import caseworkers, pending
-from bot.telegram.dedupe import RecentUpdates
+from bot.telegram.dedupe import recent_updates
 from bot.telegram.rasa import chat_hash, sender_for_chat
 from bot.telegram.render import Reply, chosen_title, keyboard, render
 from bot.telegram.texts import DomainResponses
@@ -87,7 +87,7 @@ class Bridge:
         self.sessions = sessions
         self.rasa = rasa
         self.responses = responses
-        self.recent = RecentUpdates()
+        self.recent = recent_updates(settings.redis_url)
         self.busy_interval = busy_interval
         self.rasa_down = False
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
