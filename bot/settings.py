@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     # notice says how many were held back).
     unlinked_alerts_per_hour: int = Field(
         default=10, validation_alias=_env("MIJNSTEM_UNLINKED_ALERTS_PER_HOUR"))
+    # Shared state for several processes per service (docs/deploy.md): Rasa's lock store,
+    # rate limits and the Telegram update dedupe. None: in memory, one process each.
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
 
     @classmethod
     def settings_customise_sources(

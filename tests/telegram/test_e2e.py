@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.domain import load_domain
 from bot.notify import templates
 from bot.settings import load_settings
 from bot.storage import repo
@@ -35,6 +36,7 @@ CASEWORKER_CHAT = 600_300_400
 AGE_GROUP = "14-18"
 WISH = "ik wil vaker videobellen met mijn moeder"
 RESPONSES = DomainResponses.load()
+DOMAIN = load_domain()
 
 
 def say(name: str) -> str:
@@ -50,9 +52,19 @@ def text_of(message: dict[str, Any]) -> str:
 
 
 def payloads(message: dict[str, Any]) -> dict[str, str]:
-    """payload (callback data) -> title of the buttons on a message."""
+    """payload -> title of the buttons on a message, read from the domain response it
+    shows: on the wire the callback data is PTB's short key (arbitrary_callback_data),
+    never the payload."""
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return {b["callback_data"]: b["text"] for row in rows for b in row}
+    titles = sorted(b["text"] for row in rows for b in row)
+    assert not {b["callback_data"] for row in rows for b in row} & {"/skip", "/deny"}
+    for variants in DOMAIN["responses"].values():
+        for variant in variants:
+            buttons = {b["payload"]: b["title"] for b in variant.get("buttons") or []}
+            if str(variant.get("text") or "").strip() == text_of(message).strip() and sorted(
+                    buttons.values()) == titles:
+                return buttons
+    return {}
 
 
 class ChatView:
