@@ -126,8 +126,10 @@ class MijnStemRestInput(RestInput):
             metadata = dict(metadata) if isinstance(metadata, dict) else None
 
             # Safety first: a message that signals danger is never refused or cut away.
+            # The verdict travels on in the metadata, so NLU does not scan again.
             full_text, _ = clean_message(text, len(text) + 1)
-            alarm = _signals_danger(full_text)
+            verdict = _safety_verdict(full_text)
+            alarm = verdict is None or verdict.tier is not None
             acquired = self.limiter.acquire(sender)
             if not acquired and not alarm:
                 return response.json(
@@ -141,6 +143,7 @@ class MijnStemRestInput(RestInput):
                     cleaned = _alarming_window(full_text, self.max_chars)
                 if clipped:
                     metadata = {**(metadata or {}), CLIPPED_METADATA_KEY: len(text)}
+                metadata = _with_verdict(metadata, verdict, spans=not clipped)
                 input_channel = payload.get("input_channel")
                 collector = CollectingOutputChannel()
                 try:
@@ -174,14 +177,26 @@ class MijnStemRestInput(RestInput):
 _SCAN_LIMIT = 100_000
 
 
-def _signals_danger(text: str) -> bool:
-    from bot.safety.detector import detect
+def _safety_verdict(text: str) -> Any:
+    """The detector's verdict (bot.safety.engine.Verdict), or None when it failed."""
+    from bot.safety.detector import assess
 
     try:
-        return detect(text[:_SCAN_LIMIT]) is not None
+        return assess(text[:_SCAN_LIMIT])
     except Exception:  # noqa: BLE001 - when unsure, never refuse: NLU checks again
         logger.exception("safety pre-check failed (text not logged)")
-        return True
+        return None
+
+
+def _with_verdict(metadata: dict | None, verdict: Any, *, spans: bool) -> dict | None:
+    """The metadata with our verdict under VERDICT_KEY; a client's own value under that
+    key is always dropped. Without a verdict (the check failed), NLU scans itself."""
+    from bot.safety.verdict import VERDICT_KEY, to_metadata
+
+    kept = {k: v for k, v in (metadata or {}).items() if k != VERDICT_KEY}
+    if verdict is not None:
+        kept[VERDICT_KEY] = to_metadata(verdict, spans=spans)
+    return kept or None
 
 
 def _alarming_window(text: str, size: int) -> str:
