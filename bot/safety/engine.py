@@ -213,7 +213,9 @@ class Detector:
         concerns: list[SafetySignal] = []
         now_in_message = bool({_NOW, _HELP} & in_message)
         for clause in clauses:
-            now = _NOW in clause.concepts or (now_in_message and not clause.concepts.keys() & _NOT_NOW)
+            now = _NOW in clause.concepts or (
+                now_in_message and not clause.concepts.keys() & _NOT_NOW
+            )
             past = bool(_NOT_NOW & clause.concepts.keys()) or (past_in_message and not now)
             candidates: dict[int, Rule] = {}
             for concept in clause.concepts:
