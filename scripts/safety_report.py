@@ -159,6 +159,9 @@ def detector_figures() -> dict[str, Any]:
             false_alarms.append(f"{text} ({signal.category}: {signal.rule})")
     others = other_intent_examples()
     other_false = [t for t in others if detect(t) is not None]
+    from bot.safety.detector import assess
+
+    other_concerns = [t for t in others if assess(t).tier == "concern"]
     held_alarms, held_calm = load_holdout()
     held_missed = [a["text"] for a in held_alarms if detect(a["text"]) is None]
     held_false = [t for t in held_calm if detect(t) is not None]
@@ -174,6 +177,7 @@ def detector_figures() -> dict[str, Any]:
         "wrong_category": wrong_category,
         "other_intent_examples": len(others),
         "other_intent_false_alarms": other_false,
+        "other_intent_concerns": other_concerns,
         "holdout_recall": 1 - len(held_missed) / max(1, len(held_alarms)),
         "holdout_false_alarm_rate": len(held_false) / max(1, len(held_calm)),
         "holdout_missed": held_missed,

@@ -146,3 +146,29 @@ async def test_a_concern_may_be_let_go_and_closes_gently(configured):
             closing, tracker("", slots={"safe_now": answer, "safety_level": "concern"}), {})
         assert responses(closing) == [response]
     assert all_alerts(configured) == []
+
+
+def test_everyday_answers_rarely_get_a_concern():
+    """The NLU examples of every other intent are what children really answer in the
+    interview; the concern tier interrupts it, so it must stay rare there."""
+    from scripts.safety_report import other_intent_examples
+
+    examples = other_intent_examples()
+    concerns = [t for t in examples if assess(t).tier == "concern"]
+    alarms = [t for t in examples if assess(t).tier == "alarm"]
+    assert alarms == []
+    assert len(concerns) <= len(examples) * 0.015, concerns
+
+
+def test_per_tier_figures_on_the_dev_set():
+    """The blind-written dev set (tests/safety/dev_set.yml, developed against): the tiers
+    hold the issue's targets there; the blind test set is measured by the integrator."""
+    from pathlib import Path
+
+    from scripts.safety_report import detector_tiers, load_tiered
+
+    figures = detector_tiers(load_tiered(Path(__file__).with_name("dev_set.yml")))
+    assert figures["alarms"] >= 200 and figures["concerns"] >= 100 and figures["calm"] >= 300
+    assert figures["alarm_recall_any_tier"] >= 0.97, figures["alarms_missed"]
+    assert figures["calm_false_alarm_rate"] <= 0.02, figures["calm_alarms"]
+    assert figures["immediate_recall_112"] >= 0.95, figures["immediate_missed"]
