@@ -17,7 +17,8 @@ from actions.safety import (
 )
 from bot.safety import notify
 from bot.safety.detector import assess
-from tests.actions.conftest import responses, slot_events
+from bot.domain import load_domain
+from tests.actions.conftest import responses, slot_events, validate_slot
 from tests.safety.conftest import all_alerts, tracker
 
 OVERDOSE = ["ik heb pillen genomen", "ik heb een heleboel pillen geslikt"]
@@ -118,11 +119,11 @@ async def test_a_second_concern_is_an_alarm(configured):
 
 async def test_no_after_a_concern_escalates_to_an_alarm(configured):
     dispatcher = CollectingDispatcher()
-    result = await ValidateSafetyForm().validate_safe_now(
-        "nee", dispatcher,
+    result = await validate_slot(
+        ValidateSafetyForm(), "safe_now", "nee", dispatcher,
         tracker("nee", intent="deny", active_loop="safety_form",
                 slots={"requested_slot": "safe_now", "safety_level": "concern"}),
-        {},
+        load_domain(),
     )
     await notify.wait_for_background()
     assert responses(dispatcher) == ["utter_safety_not_safe"]
@@ -132,11 +133,11 @@ async def test_no_after_a_concern_escalates_to_an_alarm(configured):
 
 async def test_a_concern_may_be_let_go_and_closes_gently(configured):
     dispatcher = CollectingDispatcher()
-    result = await ValidateSafetyForm().validate_safe_now(
-        "laat maar", dispatcher,
+    result = await validate_slot(
+        ValidateSafetyForm(), "safe_now", "laat maar", dispatcher,
         tracker("laat maar", intent="stop", active_loop="safety_form",
                 slots={"requested_slot": "safe_now", "safety_level": "concern"}),
-        {},
+        load_domain(),
     )
     assert result == {"safe_now": "later"} and responses(dispatcher) == []
     for answer, response in (("safe", "utter_safety_concern_glad"),
