@@ -15,6 +15,7 @@ explicit mapping to `load_settings(environ)`; then neither the process environme
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -186,6 +187,9 @@ class Settings(BaseSettings):
     # notice says how many were held back).
     unlinked_alerts_per_hour: int = Field(
         default=10, validation_alias=_env("MIJNSTEM_UNLINKED_ALERTS_PER_HOUR"))
+    # Shared state for several processes per service (docs/deploy.md): Rasa's lock store,
+    # rate limits and the Telegram update dedupe. None: in memory, one process each.
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
 
     @classmethod
     def settings_customise_sources(
@@ -324,11 +328,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     unsafe (outside development)."""
     try:
         if environ is None:
-            return Settings()
+            # MIJNSTEM_ENV_FILE names another file; empty: none (the tests, so that a
+            # developer's own .env cannot leak into them).
+            env_file = os.environ.get("MIJNSTEM_ENV_FILE", str(ENV_FILE))
+            return Settings(_env_file=env_file or None)  # type: ignore[call-arg]
         token = _ONLY_GIVEN.set(True)
         try:
-            # pydantic-settings validates the strings into the fields' types.
-            return Settings(**dict(environ))  # type: ignore[arg-type]
+            given: dict[str, Any] = dict(environ)
+            return Settings(**given)
         finally:
             _ONLY_GIVEN.reset(token)
     except ValidationError as exc:

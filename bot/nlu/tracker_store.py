@@ -138,6 +138,9 @@ def _codec_from_environment() -> tracker_events.EventCodec:
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that keeps no conversation id and no message in clear."""
 
+    engine: Any
+    sessionmaker: Any
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         log_privacy.install()
         speedups.install()
@@ -147,6 +150,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if path is not None:
             ensure_private_file(path)  # 0600 before SQLite creates it
         super().__init__(*args, **kwargs)
+        engine = self.engine
+        if engine.dialect.name == "postgresql":
+            # Rasa's engine hands out pooled connections unchecked: after a PostgreSQL
+            # restart every one of them would fail a child's message once. Test each
+            # connection as it leaves the pool instead.
+            from rasa.core.tracker_store import create_engine_kwargs
+            from sqlalchemy.orm import sessionmaker
+
+            url = engine.url
+            engine.dispose()
+            engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.engine = engine
+            self.sessionmaker = sessionmaker(bind=engine)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(
                 self.engine, "connect", lambda conn, _r: tracker_events.sqlite_pragmas(conn)

@@ -150,3 +150,17 @@ def test_an_older_dev_secrets_file_gains_the_new_secret_privately(tmp_path: Path
     settings = load_settings(make_test_env(var))
     assert settings.pseudonym_secret == "old" and settings.action_secret
     assert mode(var) == 0o700 and mode(old) == 0o600
+
+
+def test_the_env_file_can_be_switched_off(tmp_path: Path) -> None:
+    """MIJNSTEM_ENV_FILE empty: no .env is read (the tests set it)."""
+    env_file = tmp_path / "dotenv"
+    env_file.write_text("MIJNSTEM_ENV=development\nTELEGRAM_BOT_USERNAME=FromDotEnv\n")
+    base = {k: v for k, v in make_test_env(tmp_path / "var").items()}
+    script = ("from bot.settings import load_settings; "
+              "print(load_settings().telegram_bot_username)")
+    for value, expected in ((str(env_file), "FromDotEnv"), ("", "None")):
+        result = subprocess.run([APP_PYTHON, "-c", script], cwd=PROJECT_ROOT,
+                                env={**base, "MIJNSTEM_ENV_FILE": value},
+                                capture_output=True, text=True, timeout=60)
+        assert result.stdout.strip() == expected, result.stderr

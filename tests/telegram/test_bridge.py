@@ -4,6 +4,8 @@ in which order it is handed over, when a message is given up, how sending is ret
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -25,7 +27,8 @@ class StandInRasa:
         self.failure: Exception | None = None
         self.received: list[tuple[str, str]] = []
 
-    async def send(self, sender: str, text: str) -> list[BotMessage]:
+    async def send(self, sender: str, text: str,
+                   metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         if self.failure is not None:
             raise self.failure
         self.received.append((sender, text))
