@@ -118,14 +118,15 @@ class MijnStemRestInput(RestInput):
             return set()
         return command_filter.offered_payloads(tracker.events) if tracker else set()
 
-    async def _scan_when_limited(self, sender: str, text: str) -> bool:
-        """Over the rate limit: does this message signal danger? Scanned at most
-        `scans_when_limited_per_minute` times per chat; beyond that it is refused."""
+    async def _scan_when_limited(self, sender: str, text: str) -> Any:
+        """Over the rate limit: the safety verdict of this message, scanned at most
+        `scans_when_limited_per_minute` times per chat (beyond that `_NOT_SCANNED`,
+        and it is refused)."""
         if not self.scan_limiter.acquire(sender):
-            return False
+            return _NOT_SCANNED
         try:
             full_text, _ = clean_message(text, len(text) + 1)
-            return _signals_danger(full_text)
+            return _safety_verdict(full_text)
         finally:
             self.scan_limiter.release(sender)
 
@@ -180,13 +181,16 @@ class MijnStemRestInput(RestInput):
             metadata = dict(metadata) if isinstance(metadata, dict) else None
 
             # The rate limit first, so a flood costs no safety scans; but a message that
-            # signals danger is never refused or cut away.
+            # signals danger is never refused or cut away. The verdict travels on in the
+            # metadata, so NLU does not scan again.
             acquired = self.limiter.acquire(sender)
             if acquired:
                 full_text, _ = clean_message(text, len(text) + 1)
-                alarm = _signals_danger(full_text)
+                verdict = _safety_verdict(full_text)
+                alarm = _is_alarm(verdict)
             else:
-                alarm = await self._scan_when_limited(sender, text)
+                verdict = await self._scan_when_limited(sender, text)
+                alarm = verdict is not _NOT_SCANNED and _is_alarm(verdict)
                 full_text = text
             if not acquired and not alarm:
                 return response.json(
@@ -209,6 +213,7 @@ class MijnStemRestInput(RestInput):
                     cleaned = command_filter.filter_message(cleaned, offered)
                 if clipped:
                     metadata = {**(metadata or {}), CLIPPED_METADATA_KEY: len(text)}
+                metadata = _with_verdict(metadata, verdict, spans=not clipped)
                 input_channel = payload.get("input_channel")
                 collector = CollectingOutputChannel()
                 try:
@@ -247,14 +252,34 @@ class MijnStemRestInput(RestInput):
 _SCAN_LIMIT = 100_000
 
 
-def _signals_danger(text: str) -> bool:
-    from bot.safety.detector import detect
+_NOT_SCANNED = object()
+
+
+def _is_alarm(verdict: Any) -> bool:
+    """Never refuse an alarm; nor a message whose check failed (NLU checks again)."""
+    return verdict is None or verdict.tier == "alarm"
+
+
+def _safety_verdict(text: str) -> Any:
+    """The detector's verdict (bot.safety.engine.Verdict), or None when it failed."""
+    from bot.safety.detector import assess
 
     try:
-        return detect(text[:_SCAN_LIMIT]) is not None
+        return assess(text[:_SCAN_LIMIT])
     except Exception:  # noqa: BLE001 - when unsure, never refuse: NLU checks again
         logger.exception("safety pre-check failed (text not logged)")
-        return True
+        return None
+
+
+def _with_verdict(metadata: dict | None, verdict: Any, *, spans: bool) -> dict | None:
+    """The metadata with our verdict under VERDICT_KEY; a client's own value under that
+    key is always dropped. Without a verdict (the check failed), NLU scans itself."""
+    from bot.safety.verdict import VERDICT_KEY, to_metadata
+
+    kept = {k: v for k, v in (metadata or {}).items() if k != VERDICT_KEY}
+    if verdict is not None and verdict is not _NOT_SCANNED:
+        kept[VERDICT_KEY] = to_metadata(verdict, spans=spans)
+    return kept or None
 
 
 def _alarming_window(text: str, size: int) -> str:

@@ -84,10 +84,14 @@ def tracker(
     sender: str = "rest-unit-1",
     slots: dict[str, Any] | None = None,
     active_loop: str | None = None,
+    immediate: bool = False,
 ) -> Tracker:
     entities = []
     if category is not None:
         entities.append({"entity": "safety_category", "value": category,
+                         "start": 0, "end": len(text), "extractor": "SafetyDetector"})
+    if immediate:
+        entities.append({"entity": "safety_immediate", "value": "yes",
                          "start": 0, "end": len(text), "extractor": "SafetyDetector"})
     return Tracker(
         sender_id=sender,

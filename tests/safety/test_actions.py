@@ -46,7 +46,8 @@ async def test_an_alarm_mid_form_helps_and_stores_an_alert(configured, linked_ch
         slots={"requested_slot": "wish"},
     )
     assert said == ["utter_safety_alarm"]
-    assert slot_events(events) == {"safe_now": None, "safety_reasks": 0, "safety_let_go": 0}
+    assert slot_events(events) == {"safe_now": None, "safety_reasks": 0, "safety_let_go": 0,
+                                   "safety_level": "alarm"}
     (alert,) = all_alerts(configured)
     assert alert.child_id == child_id and alert.caseworker_id is not None
     assert alert.category == "physical_abuse" and alert.channel == "rest"
@@ -108,7 +109,7 @@ async def test_the_reply_never_waits_for_a_broken_database(settings, tmp_path, s
     # Not stored, but the safeguarding contact still hears of it.
     ((recipients, message),) = smtp.inbox.messages
     assert recipients == ["veilig@test.invalid"]
-    assert "niet opgeslagen" in message.get_payload(decode=True).decode()
+    assert "niet worden opgeslagen" in message.get_payload(decode=True).decode()
 
 
 async def test_yes_i_am_safe(configured):
@@ -120,10 +121,12 @@ async def test_no_means_not_safe_and_raises_an_urgent_alert(configured, linked_c
     linked_child()
     said, result = await answer("nee", "deny")
     assert said == ["utter_safety_not_safe"]
-    assert result == {"safe_now": None, "safety_reasks": 1}  # asked again
+    assert result == {"safe_now": None, "safety_reasks": 1,  # asked again
+                      "safety_level": "alarm"}
     assert [a.category for a in all_alerts(configured)] == ["danger_now"]
     said, result = await answer("nee", "deny", safety_reasks=2)
-    assert said == ["utter_safety_not_safe"] and result == {"safe_now": "unsafe"}
+    assert said == ["utter_safety_not_safe"]
+    assert result == {"safe_now": "unsafe", "safety_level": "alarm"}
     assert len(all_alerts(configured)) == 1  # the same urgent alert, not a second one
 
 

@@ -65,3 +65,18 @@ async def test_retry_after_is_waited_out_and_nothing_is_lost(api, bot, bridge): 
     assert api.texts_to(CHAT) == ["een", "twee"]
     calls = [(c.params["text"], c.status) for c in api.calls_of("sendMessage")]
     assert calls == [("een", 429), ("een", 200), ("twee", 200)]
+
+
+async def test_server_errors_are_retried_with_back_off_and_nothing_is_lost(  # type: ignore[no-untyped-def]
+        api, bot, bridge, monkeypatch):
+    """Telegram answers 500, then 502, then 429: every reply arrives once, in order."""
+    from bot.telegram import bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "SEND_RETRY_DELAYS", (0.01, 0.02, 0.04, 0.08))
+    api.fail_next("sendMessage", status=500)
+    api.fail_next("sendMessage", status=502)
+    api.fail_next("sendMessage", retry_after=0)
+    await bridge.reply(bot, CHAT, [{"text": "een"}, {"text": "twee"}])
+    assert api.texts_to(CHAT) == ["een", "twee"]
+    calls = [(c.params["text"], c.status) for c in api.calls_of("sendMessage")]
+    assert calls == [("een", 500), ("een", 502), ("een", 429), ("een", 200), ("twee", 200)]
