@@ -1,0 +1,1 @@
+"""The child's network circle: people on three rings by closeness, in sectors by role."""
