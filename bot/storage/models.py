@@ -431,7 +431,9 @@ class FollowUp(Base):
     answer: Mapped[Answer | None] = relationship()
     message: Mapped[ChildMessage | None] = relationship(foreign_keys=[message_id])
     replies: Mapped[list[FollowUpReply]] = relationship(
-        back_populates="follow_up", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="follow_up",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="FollowUpReply.id",
     )
 
@@ -525,3 +527,24 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(String(300))
     # portal | cli | chat | worker
     source: Mapped[str] = mapped_column(String(10), default="portal")
+
+
+class PortalSession(Base):
+    """A signed-in portal user on one browser (bot/portal/sessions.py). The cookie holds a
+    random token; only its keyed hash is stored. `stage` is "ok" once fully signed in,
+    "totp" while the second factor is still asked, "enrol" while a team lead or admin
+    must first set up TOTP. `pending_totp` holds a TOTP secret during enrolment."""
+
+    __tablename__ = "portal_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[str] = mapped_column(String(8))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    pending_totp: Mapped[str | None] = mapped_column(EncryptedText())
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
