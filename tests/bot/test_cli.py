@@ -65,3 +65,72 @@ def test_dead_database_gets_a_clear_message(run_cli, tmp_path):
     assert result.returncode == 2
     assert "database cannot be reached" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _db(tmp_path: Path):
+    from bot.settings import load_settings
+    from bot.storage.db import make_engine, make_session_factory
+
+    settings = load_settings(make_test_env(tmp_path / "var"))
+    return make_engine(settings), settings
+
+
+def test_caseworker_add_with_role_and_team_and_password_from_stdin(run_cli, tmp_path):
+    out = run_cli("caseworker", "add", "mila@example.org", "--name", "Mila Bos",
+                  "--role", "teamlead", "--team", "Noord")
+    assert "teamlead" in out.stdout and "team Noord" in out.stdout
+    bad_role = run_cli("caseworker", "add", "x@example.org", "--name", "X", "--role", "boss",
+                       ok=False)
+    assert bad_role.returncode == 2
+    env = make_test_env(tmp_path / "var")
+    short = subprocess.run([sys.executable, "-m", "bot", "caseworker", "password",
+                            "mila@example.org"], cwd=PROJECT_ROOT, env=env, input="kort\n",
+                           capture_output=True, text=True, timeout=60)
+    assert short.returncode == 2 and "12 characters" in short.stderr
+    done = subprocess.run([sys.executable, "-m", "bot", "caseworker", "password",
+                           "MILA@example.org"], cwd=PROJECT_ROOT, env=env,
+                          input="paard-batterij-nietje\n", capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "paard" not in done.stdout + done.stderr
+    unknown = run_cli("caseworker", "password", "nobody@example.org", ok=False)
+    assert unknown.returncode == 2
+
+    from bot import accounts
+
+    engine, _ = _db(tmp_path)
+    from bot.storage.db import make_session_factory
+
+    with make_session_factory(engine).begin() as session:
+        result = accounts.verify_login(session=session, email="mila@example.org",
+                                       password="paard-batterij-nietje")
+        assert result.ok and result.account is not None
+        assert (result.account.role, result.account.team) == ("teamlead", "Noord")
+    engine.dispose()
+
+
+def test_cli_commands_are_in_the_audit_log(run_cli, tmp_path):
+    run_cli("caseworker", "add", "sanne@example.org", "--name", "Sanne", "--team", "Noord")
+    run_cli("invite", "--age", "12", "--caseworker", "sanne@example.org")
+    run_cli("summaries")
+    run_cli("export", "1")
+    run_cli("export", "99", ok=False)
+    run_cli("forget", "1", "--yes")
+
+    from bot import audit
+    from bot.storage.db import make_session_factory
+
+    engine, _ = _db(tmp_path)
+    with make_session_factory(engine).begin() as session:
+        events = list(reversed(audit.list_events(session=session)))
+        seen = [(e.action, e.target, e.allowed, e.source) for e in events]
+    engine.dispose()
+    assert seen == [
+        ("cli.caseworker.add", "account:sanne@example.org", True, "cli"),
+        ("cli.invite", None, True, "cli"),
+        ("cli.summaries", None, True, "cli"),
+        ("cli.export", "child:1", True, "cli"),
+        ("cli.export", "child:99", False, "cli"),
+        ("cli.forget", "child:1", True, "cli"),
+    ]
+    assert all(e.actor.startswith("cli:") for e in events)
