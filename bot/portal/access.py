@@ -64,18 +64,16 @@ def get_child_for(*, session: Session, account: Caseworker, child_id: int, actio
 
 
 def record_refusal(
-    factory: sessionmaker[Session],
-    account: Caseworker | None,
-    exc: Refused,
-    detail: str | None = None,
+    factory: sessionmaker[Session], account_id: int | None, exc: Refused, detail: str | None = None
 ) -> None:
     with factory.begin() as session:
-        audit.record(
+        event = audit.record(
             session=session,
             action=exc.action,
-            actor=account if account is not None else "anonymous",
+            actor=f"caseworker:{account_id}" if account_id is not None else "anonymous",
             target=exc.target,
             child_id=exc.child_id,
             allowed=False,
             detail=detail,
         )
+        event.actor_id = account_id

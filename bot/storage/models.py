@@ -431,9 +431,7 @@ class FollowUp(Base):
     answer: Mapped[Answer | None] = relationship()
     message: Mapped[ChildMessage | None] = relationship(foreign_keys=[message_id])
     replies: Mapped[list[FollowUpReply]] = relationship(
-        back_populates="follow_up",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
+        back_populates="follow_up", cascade="all, delete-orphan", passive_deletes=True,
         order_by="FollowUpReply.id",
     )
 

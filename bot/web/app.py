@@ -13,19 +13,43 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
+from bot.portal.access import Refused, record_refusal
 from bot.settings import Settings
 from bot.storage.db import make_engine, make_session_factory
 from bot.web.chat_service import RASA_TIMEOUT, ChatService
+from bot.web.limits import RateLimit
+from bot.web.portal_deps import BadForm, LoginRequired
 from bot.web.rasa import RasaClient
-from bot.web.routers import chat
+from bot.web.routers import (
+    chat,
+    portal_admin,
+    portal_auth,
+    portal_caseload,
+    portal_child,
+    portal_team,
+)
 from bot.web.store import WebSessions
 
 HERE = Path(__file__).resolve().parent
+# Per client address; the lock-out per account is in bot/accounts.py.
+PORTAL_LOGINS_PER_MINUTE = 20
+
+# One router per area: the child's chat, then the portal's sign-in, caseload, child,
+# team and admin pages.
+ROUTERS = (
+    chat.router,
+    portal_auth.router,
+    portal_caseload.router,
+    portal_child.router,
+    portal_team.router,
+    portal_admin.router,
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -51,6 +75,31 @@ async def security_headers(
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     return response
+
+
+async def login_required(request: Request, exc: LoginRequired) -> Response:
+    return RedirectResponse(exc.location, status_code=303)
+
+
+async def refused(request: Request, exc: Refused) -> Response:
+    """403 for anything the account may not see or do; the attempt goes to the audit log."""
+    account = getattr(request.state, "portal_user", None)
+    await run_in_threadpool(
+        record_refusal,
+        request.app.state.sessions,
+        account.id if account is not None else None,
+        exc,
+        f"{request.method} {request.url.path}",
+    )
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, "portal/refused.html", {"user": account}, status_code=403
+    )
+
+
+async def bad_form(request: Request, exc: BadForm) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, "portal/bad_form.html", {}, status_code=400)
 
 
 def _lifespan(settings: Settings, sessions: sessionmaker[Session] | None):  # type: ignore[no-untyped-def]
@@ -91,5 +140,10 @@ def create_app(settings: Settings, *, sessions: sessionmaker[Session] | None = N
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.middleware("http")(security_headers)
-    app.include_router(chat.router)
+    app.state.portal_login_limit = RateLimit(PORTAL_LOGINS_PER_MINUTE)
+    app.add_exception_handler(LoginRequired, login_required)  # type: ignore[arg-type]
+    app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]
+    app.add_exception_handler(BadForm, bad_form)  # type: ignore[arg-type]
+    for router in ROUTERS:
+        app.include_router(router)
     return app

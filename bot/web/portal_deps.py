@@ -8,6 +8,7 @@ another site with a session."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,6 +25,13 @@ PORTAL_COOKIE = "__Host-mijnstem_portal"
 LOGIN_COOKIE = "__Host-mijnstem_login"
 LOGIN_COOKIE_AGE = 1800
 MAX_FORM_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    name: str
+    role: str
 
 
 class LoginRequired(Exception):
@@ -76,7 +84,11 @@ AnySessionDep = Annotated[sessions.Current | None, Depends(any_session)]
 
 def current_user(request: Request, found: AnySessionDep) -> sessions.Current:
     if found is not None:
-        request.state.portal_user = found.account
+        # A plain copy for the error handlers, which run after the database session
+        # of the request is closed.
+        request.state.portal_user = UserInfo(
+            found.account.id, found.account.name, found.account.role
+        )
     if found is None:
         raise LoginRequired()
     if found.row.stage == "totp":
