@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import deps
-from actions.common import DB_ERRORS, all_interview_slots, channel_of, hashed_sender
+from actions.base import Turn, TurnAction
+from actions.common import DB_ERRORS, all_interview_slots, channel_of
 from bot import invites
 from bot.privacy import link_limits
 from bot.storage import repo
@@ -25,23 +25,24 @@ _REFUSAL_RESPONSES = {
 }
 
 
-class ActionLinkChat(Action):
+class ActionLinkChat(TurnAction):
     def name(self) -> str:
         return "action_link_chat"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         code = next(tracker.get_latest_entity_values("invite_code"), None)
         if not code:
             dispatcher.utter_message(response="utter_invite_missing")
             return [SlotSet("link_result", "missing")]
-        settings = deps.get().settings
+        settings = turn.deps.settings
         try:
-            with deps.get().sessions.begin() as session:
+            with turn.db() as session:
                 refused = link_limits.refusal(
                     session=session,
-                    sender_hash=hashed_sender(tracker),
+                    sender_hash=turn.sender_hash,
                     limits=link_limits.LinkLimits.from_settings(settings),
                 )
                 if refused is not None:
@@ -50,11 +51,11 @@ class ActionLinkChat(Action):
                 result = repo.redeem_invite(
                     session=session,
                     code_hash=invites.code_hash(settings.pseudonym_secret, code),
-                    sender_hash=hashed_sender(tracker),
+                    sender_hash=turn.sender_hash,
                     channel=channel_of(tracker.sender_id),
                 )
                 if result.status in _ERROR_RESPONSES:
-                    link_limits.record_failure(session=session, sender_hash=hashed_sender(tracker))
+                    link_limits.record_failure(session=session, sender_hash=turn.sender_hash)
                 child = result.conversation.child if result.conversation else None
                 age_group = child.age_group if child else None
         except DB_ERRORS:

@@ -113,7 +113,7 @@ def start_stack(
             stack.logs.append(log)
             handle = open(log, "wb")  # noqa: SIM115 - closed with the process
             process = subprocess.Popen(
-                part.argv, cwd=PROJECT_ROOT, env={**env, **part.env, **(extra_env or {})},
+                part.argv, cwd=PROJECT_ROOT, env={**part.process_env(env), **(extra_env or {})},
                 stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
             )
             stack.processes.append(process)

@@ -3,7 +3,6 @@ a fake Bot API, both on loopback; the worker's retry and escalation."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -103,8 +102,8 @@ async def test_an_unlinked_alarm_goes_to_the_safeguarding_contact(settings, sess
 
 
 async def test_telegram_alone_counts_without_smtp(settings, sessions, telegram_api):
-    config = dataclasses.replace(settings, telegram_bot_token=TOKEN,
-                                 telegram_base_url=telegram_api.base_url)
+    config = settings.model_copy(update=dict(telegram_bot_token=TOKEN,
+                                                    telegram_base_url=telegram_api.base_url))
     alert_id = make_alert(sessions, chat=str(CHAT))
     assert await notify.deliver(config, sessions, alert_id)
     assert telegram_api.messages_to(CHAT)
