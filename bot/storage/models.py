@@ -322,6 +322,14 @@ class WebSession(Base):
     transcript: Mapped[str] = mapped_column(EncryptedText())
     # A typed message Rasa could not take yet; put back in the input box on reload.
     pending_text: Mapped[str | None] = mapped_column(EncryptedText())
+    # The keyed hash of Rasa's sender id (as in conversation_session), so that the
+    # transcript of a chat that never linked to a child is found by an export or a
+    # "vergeet mij" of that chat (bot/privacy/erase.py matches `sender_hash`).
+    sender_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The random seed of the sender id (encrypted). It is not the cookie's token, so the
+    # cookie can be rotated while the conversation with Rasa goes on. Rows made before
+    # this column derive the sender from their first token, kept here on rotation.
+    sender_key: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -13,12 +13,14 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.chat_commands import COMMANDS
 from bot.settings import Settings
-from bot.web.limits import RateLimit
+from bot.web.limits import Backoff, RateLimit
 from bot.web.rasa import BotMessage, RasaClient
 from bot.web.store import Entry, WebChat, WebSessions
 
 MAX_MESSAGE_CHARS = 4000
 MAX_BODY_BYTES = 64 * 1024
+# The start form holds one code; anything much larger is not a child typing.
+MAX_FORM_BYTES = 4 * 1024
 MESSAGES_PER_MINUTE = 20
 # Per client address: invite codes cannot be guessed by trying many.
 STARTS_PER_MINUTE = 10
@@ -55,6 +57,7 @@ class ChatService:
     rasa: RasaClient
     message_limit: RateLimit = field(default_factory=lambda: RateLimit(MESSAGES_PER_MINUTE))
     start_limit: RateLimit = field(default_factory=lambda: RateLimit(STARTS_PER_MINUTE))
+    code_failures: Backoff = field(default_factory=Backoff)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
     def lock(self, chat: WebChat) -> asyncio.Lock:

@@ -1,4 +1,4 @@
-"""portal sessions (server-side, for the caseworkers' portal)
+"""portal sessions (server-side, for the caseworkers' portal); web chat sender hash and key
 
 Revision ID: 0008
 Revises: 0009
@@ -35,9 +35,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('portal_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_portal_session_caseworker_id'), ['caseworker_id'], unique=False)
+    with op.batch_alter_table('web_session', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sender_hash', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('sender_key', sa.Text(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_web_session_sender_hash'), ['sender_hash'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('web_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_web_session_sender_hash'))
+        batch_op.drop_column('sender_key')
+        batch_op.drop_column('sender_hash')
     with op.batch_alter_table('portal_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_portal_session_caseworker_id'))
     op.drop_table('portal_session')

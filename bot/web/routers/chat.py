@@ -6,10 +6,15 @@ goes into a short-lived signed cookie and leaves the URL at once; the child pres
 "Beginnen", and only then is `/start CODE` sent to Rasa. Redeeming on that POST rather than
 on the GET keeps link previews (messaging apps fetch links) from using up the code.
 
-The session is a signed, HttpOnly, SameSite=Lax cookie holding a random token; the
+The session is a signed, HttpOnly, SameSite=Lax `__Host-` cookie (Secure, Path=/; browsers
+accept it on https and on http://localhost / 127.0.0.1) holding a random token; the
 database keeps its keyed hash and an encrypted transcript (bot/web/store.py), so the child
 can close the tab and continue later on the same device, and a reload shows the
-conversation so far.
+conversation so far. On a shared device (issue 9): the token is rotated when the chat
+links to a child; another child's code starts a fresh chat with a new sender id (the
+old transcript is not shown); after 30 minutes without use the history is hidden until
+the child taps "verder" or types their code again; a quick-exit button leaves for a
+neutral page.
 
 All Dutch copy is in bot/web/templates; JSON errors carry codes that the page turns into
 kind messages.
@@ -24,12 +29,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from bot import invites
 from bot.settings import Settings
 from bot.web import tokens
 from bot.web.chat_service import (
     MAX_BODY_BYTES,
+    MAX_FORM_BYTES,
     MAX_MESSAGE_CHARS,
     ChatService,
     clean_text,
@@ -39,8 +46,8 @@ from bot.web.deps import ChatDep, SettingsDep, TemplatesDep, same_origin
 from bot.web.rasa import RasaUnavailable
 from bot.web.store import MAX_IDLE, WebChat
 
-SESSION_COOKIE = "mijnstem_chat"
-CODE_COOKIE = "mijnstem_code"
+SESSION_COOKIE = "__Host-mijnstem_chat"
+CODE_COOKIE = "__Host-mijnstem_code"
 CODE_COOKIE_AGE = 3600
 SESSION_COOKIE_AGE = int(MAX_IDLE.total_seconds())
 
@@ -55,10 +62,6 @@ class BadRequest(Exception):
         self.extra = extra
 
 
-def _secure(settings: Settings) -> bool:
-    return settings.public_web_url.startswith("https://")
-
-
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
@@ -67,7 +70,7 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
         path="/",
         httponly=True,
         samesite="lax",
-        secure=_secure(settings),
+        secure=True,
     )
 
 
@@ -76,10 +79,10 @@ def set_code_cookie(response: Response, settings: Settings, code: str) -> None:
         CODE_COOKIE,
         tokens.sign(settings.web_secret, "code", code),
         max_age=CODE_COOKIE_AGE,
-        path="/chat",
+        path="/",
         httponly=True,
         samesite="lax",
-        secure=_secure(settings),
+        secure=True,
     )
 
 
@@ -105,6 +108,10 @@ async def current_chat(request: Request, chat: ChatService) -> tuple[str, WebCha
         return None
     found = await run_in_threadpool(chat.store.load, token)
     return (token, found) if found is not None else None
+
+
+def _delete(response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=True, httponly=True, samesite="lax")
 
 
 def _forbidden() -> Response:
@@ -165,9 +172,13 @@ async def chat_page(
             expired=found is None and SESSION_COOKIE in request.cookies,
         )
         if found is None and SESSION_COOKIE in request.cookies:
-            response.delete_cookie(SESSION_COOKIE, path="/")
+            _delete(response, SESSION_COOKIE)
         return response
     token, chat = found
+    if chat.paused():
+        response = templates.TemplateResponse(request, "paused.html", {})
+        set_session_cookie(response, settings, token)
+        return response
     response = templates.TemplateResponse(
         request,
         "chat.html",
@@ -189,23 +200,38 @@ async def start(
     if not same_origin(request):
         return _forbidden()
     client = request.client.host if request.client else "unknown"
-    if service.start_limit.hit(client) is not None:
+    if service.start_limit.hit(client) is not None or service.code_failures.wait(client):
         return _start_page(request, templates, error="rate_limited", status=429)
     try:
-        form = await request.form()
+        form = await _read_form(request)
         raw = form.get("code")
         code = clean_text(raw if isinstance(raw, str) else "")
+    except BadRequest as exc:
+        return _start_page(request, templates, error="bad_code", status=exc.status)
     except Exception:  # noqa: BLE001 - any malformed form is just a bad code
         code = ""
     if not invites.looks_like_code(code):
+        service.code_failures.fail(client)
         return _start_page(request, templates, code=code[:40], error="bad_code", status=422)
     code = _format_code(invites.normalise(code))
 
     found = await current_chat(request, service)
+    if found is not None and found[1].linked:
+        token, chat = found
+        if await run_in_threadpool(service.store.is_own_code, chat, code):
+            # The child's own code again: back to their chat, no new link.
+            await run_in_threadpool(service.store.touch, chat)
+            back = RedirectResponse("/chat", status_code=303)
+            _delete(back, CODE_COOKIE)
+            return back
+        # Another code on a linked chat: a fresh chat with a new sender id, so the
+        # other child never sees this transcript and nothing moves between children.
+        found = None
     if found is None:
         token = await run_in_threadpool(service.store.create)
-        chat = await run_in_threadpool(service.store.load, token)
-        assert chat is not None
+        loaded = await run_in_threadpool(service.store.load, token)
+        assert loaded is not None
+        chat = loaded
     else:
         token, chat = found
     try:
@@ -214,14 +240,32 @@ async def start(
     except RasaUnavailable:
         # Keep both cookies: a retry uses the same chat, so a code that Rasa did
         # redeem before the answer got lost still counts as this chat's own.
-        response = _start_page(request, templates, code=code, error="busy", status=503)
-        set_code_cookie(response, settings, invites.normalise(code))
-        set_session_cookie(response, settings, token)
-        return response
+        busy = _start_page(request, templates, code=code, error="busy", status=503)
+        set_code_cookie(busy, settings, invites.normalise(code))
+        set_session_cookie(busy, settings, token)
+        return busy
+    after = await run_in_threadpool(service.store.load, token)
+    if after is not None and after.linked:
+        service.code_failures.succeed(client)
+        if not chat.linked:
+            token = await run_in_threadpool(service.store.rotate, after, token)
+    else:
+        service.code_failures.fail(client)
     response = RedirectResponse("/chat", status_code=303)
     set_session_cookie(response, settings, token)
-    response.delete_cookie(CODE_COOKIE, path="/chat")
+    _delete(response, CODE_COOKIE)
     return response
+
+
+@router.post("/chat/continue")
+async def continue_chat(request: Request, service: ChatDep) -> Response:
+    """The child taps "verder" on the paused page: the history shows again."""
+    if not same_origin(request):
+        return _forbidden()
+    found = await current_chat(request, service)
+    if found is not None:
+        await run_in_threadpool(service.store.touch, found[1])
+    return RedirectResponse("/chat", status_code=303)
 
 
 @router.post("/chat/resume")
@@ -230,7 +274,7 @@ async def resume(request: Request) -> Response:
     if not same_origin(request):
         return _forbidden()
     response = RedirectResponse("/chat", status_code=303)
-    response.delete_cookie(CODE_COOKIE, path="/chat")
+    _delete(response, CODE_COOKIE)
     return response
 
 
@@ -252,6 +296,8 @@ async def message(request: Request, service: ChatDep) -> Response:
             fresh = await run_in_threadpool(service.store.load, found[0])
             if fresh is None:
                 raise BadRequest(401, "no_session")
+            if fresh.paused():
+                raise BadRequest(409, "paused")
             to_rasa, shown, typed = _message_from(body, fresh)
             try:
                 replies = await service.exchange(fresh, to_rasa, shown_as=shown)
@@ -282,8 +328,8 @@ async def leave(request: Request, service: ChatDep) -> Response:
     if found is not None:
         await run_in_threadpool(service.store.delete, found[1])
     response = RedirectResponse("/chat/left", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CODE_COOKIE, path="/chat")
+    _delete(response, SESSION_COOKIE)
+    _delete(response, CODE_COOKIE)
     return response
 
 
@@ -296,17 +342,28 @@ def _format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-async def _read_json(request: Request) -> dict[str, Any]:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise BadRequest(415, "invalid_request")
+async def _read_capped(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise BadRequest(413, "too_long", max=MAX_MESSAGE_CHARS)
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
+        if len(raw) > limit:
             raise BadRequest(413, "too_long", max=MAX_MESSAGE_CHARS)
+    return bytes(raw)
+
+
+async def _read_form(request: Request) -> FormData:
+    """The start form, refused when larger than MAX_FORM_BYTES."""
+    request._body = await _read_capped(request, MAX_FORM_BYTES)
+    return await request.form()
+
+
+async def _read_json(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise BadRequest(415, "invalid_request")
+    raw = await _read_capped(request, MAX_BODY_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -215,6 +215,8 @@
       showNotice(fill(copy.too_long, { max: data.max || maxChars }), null);
     } else if (error === "no_session") {
       showNoSession();
+    } else if (error === "paused") {
+      window.location.reload(); /* the paused page asks the child to continue */
     } else if (error === "stale_button") {
       showNotice(copy.stale, null);
       window.setTimeout(function () { window.location.reload(); }, 800);
