@@ -37,7 +37,9 @@ def summary_pdf(
     age_group: str | None,
     made_by: str,
     made_at: datetime,
+    compress: bool = True,
 ) -> bytes:
+    """`compress=False` keeps the page streams readable (the tests read the text back)."""
     env = _environment()
     values = {
         "view": view,
@@ -47,6 +49,7 @@ def summary_pdf(
         "made_at": made_at.strftime("%d-%m-%Y %H:%M"),
     }
     pdf = FPDF(format="A4")
+    pdf.set_compression(compress)
     pdf.set_title("Mijn Stem")
     pdf.set_creator("Mijn Stem")
     pdf.add_font("dejavu", "", str(FONTS / "DejaVuSans.ttf"))
