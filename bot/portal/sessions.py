@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.pseudonym import keyed_hash
+from bot.settings import Settings
 from bot.storage.models import Caseworker, PortalSession, utcnow
 
 IDLE = timedelta(minutes=30)
@@ -125,3 +126,9 @@ def purge_expired(*, session: Session, now: datetime | None = None) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_once(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Worker job (bot/worker.py)."""
+    with sessions.begin() as session:
+        purge_expired(session=session)

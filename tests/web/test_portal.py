@@ -449,3 +449,39 @@ async def test_signed_out_visitors_go_to_the_login(
         response = await client.request(method, _fill(path, seeded, alert_id))
         assert response.status_code == 303, (method, path)
         assert response.headers["location"] == "/portal/login"
+
+
+async def test_an_idle_session_ends(
+    app: FastAPI, seeded: Seeded, web_db: sessionmaker[Session]
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.portal import sessions
+    from bot.storage.models import PortalSession, utcnow
+
+    client, _ = await signed_in(app, "sanne@example.org")
+    assert (await client.get("/portal/")).status_code == 200
+    with web_db.begin() as session:
+        session.execute(
+            update(PortalSession).values(
+                last_seen_at=utcnow() - sessions.IDLE - timedelta(minutes=1)
+            )
+        )
+    assert (await client.get("/portal/")).headers["location"] == "/portal/login"
+    with web_db.begin() as session:
+        assert session.scalars(select(PortalSession)).all() == []
+        # The worker's purge removes what no request came back for.
+        session.add(
+            PortalSession(
+                token_hash="x" * 64,
+                caseworker_id=seeded.sanne,
+                stage="ok",
+                csrf_token="c",
+                created_at=utcnow() - sessions.MAX_AGE * 2,
+                last_seen_at=utcnow(),
+            )
+        )
+    with web_db.begin() as session:
+        assert sessions.purge_expired(session=session) == 1
