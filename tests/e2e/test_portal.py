@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot import accounts
+from bot.settings import PROJECT_ROOT
 from tests.e2e.stack import APP_PYTHON, Stack
 from tests.e2e.test_web_chat import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT, wait_for_reply
 
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = "lange zin als wachtwoord"
 SHARED_WISH = "ik wil vaker bij mijn oma logeren"
-PRIVATE_WISH = "en ik wil een <b>scooter</b>"
+PRIVATE_WISH = "en ik wil <b>rijles</b> als ik 17 ben"
 ANSWER = "Ik heb je oma gebeld: <i>volgende maand</i> mag je een weekend logeren."
 
 
@@ -48,9 +49,9 @@ def add_account(stack: Stack, email: str, name: str, *extra: str) -> None:
     stack.cli("caseworker", "add", email, "--name", name, *extra)
     subprocess.run(
         [APP_PYTHON, "-m", "bot", "caseworker", "password", email],
-        input=f"{PASSWORD}\n{PASSWORD}\n",
+        input=f"{PASSWORD}\n",
         env=stack.env,
-        cwd=stack.var_dir,
+        cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         check=True,
@@ -72,12 +73,14 @@ def interview(stack: Stack, code: str, chat: str) -> None:
     stack.say(chat, "klopt")
     for answer in ["binnenste", "wekelijks", "meer", "2", "nooit", "minder"]:
         stack.say(chat, answer)
-    for answer in ["nee", "nee", "overslaan", "overslaan", "overslaan"]:
-        stack.say(chat, answer)
-    summary = joined(stack.say(chat, "overslaan"))
+    summary = ""
+    for answer in ["nee", "nee"] + ["overslaan"] * 6:  # trusted person, then skip the rest
+        summary = joined(stack.say(chat, answer))
+        if re.search(r"^1\. ", summary, re.M):
+            break
     numbers = {int(m.group(1)): m.group(2) for m in re.finditer(r"^(\d+)\. (.+)$", summary, re.M)}
     wanted = [n for n, line in numbers.items() if "oma logeren" in line or "Belangrijk" in line]
-    assert len(wanted) == 3 and not any("scooter" in numbers[n] for n in wanted), summary
+    assert len(wanted) == 3 and not any("rijles" in numbers[n] for n in wanted), summary
     assert "Gedeeld" in joined(stack.say(chat, " ".join(map(str, wanted))))
 
 
@@ -133,7 +136,7 @@ def test_caseworker_answers_and_the_child_hears_back(
     row.locator("a").click()
     expect(page.locator("h1")).to_have_text("Lisa")
     expect(page.locator(".shared.wishes")).to_contain_text(SHARED_WISH)
-    assert "scooter" not in page.content()
+    assert "rijles" not in page.content()
     circle = page.locator("img#circle")
     expect(circle).to_be_visible()
     assert page.evaluate("document.getElementById('circle').naturalWidth") > 0
