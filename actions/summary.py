@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import deps
+from actions.caseworker import deadlines
 from actions.common import (
     DB_ERRORS,
     choices,
@@ -26,7 +27,7 @@ from actions.common import (
 )
 from actions.copy import render
 from bot.notify.summaries import notify_summary_shared
-from bot.storage import interview, repo
+from bot.storage import interview, loop, repo
 from bot.storage.interview import Item
 from bot.storage.models import Answer, Caseworker, Person, TrustedPerson, Wish
 
@@ -255,6 +256,7 @@ class ActionShareSummary(Action):
         done = [SlotSet("steps_done", with_step(tracker, "summary"))]
         refs = list(tracker.get_slot("share_refs") or [])
         shared_with: tuple[int, Caseworker] | None = None
+        to_team = False
         try:
             conversation = find_conversation(tracker)
             if conversation is None:
@@ -266,14 +268,28 @@ class ActionShareSummary(Action):
                 kept_private = any(item.row.shared is False for item in decided)
                 if to_send:
                     body = "\n".join(f"• {item_line(domain, item)}" for item in to_send)
-                    interview.send_shared(session=session, child=child, items=to_send, body=body)
+                    summary = interview.send_shared(
+                        session=session, child=child, items=to_send, body=body
+                    )
+                    # Every shared wish and message now waits for the team's answer.
+                    loop.open_follow_ups_for_summary(
+                        session=session, child=child, summary=summary, deadlines=deadlines()
+                    )
                     if child.caseworker is not None:
                         shared_with = (child.id, child.caseworker)
+                    else:
+                        to_team = True
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
             # The choices are stored; what was not sent goes with the next summary.
             return []
-        if to_send:
+        if to_send and to_team:
+            # No caseworker linked: it went to the team inbox, and the child is told so.
+            dispatcher.utter_message(
+                response="utter_summary_partly_shared_team" if kept_private
+                else "utter_summary_shared_team"
+            )
+        elif to_send:
             dispatcher.utter_message(
                 response="utter_summary_partly_shared" if kept_private else "utter_summary_shared"
             )

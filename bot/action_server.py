@@ -7,6 +7,7 @@ import logging
 from rasa_sdk.endpoint import create_app
 
 from actions import deps
+from bot.loop import delivery_api
 from bot.settings import Settings
 from bot.storage.db import make_engine, make_session_factory
 
@@ -14,7 +15,10 @@ from bot.storage.db import make_engine, make_session_factory
 def build_app(settings: Settings):  # type: ignore[no-untyped-def]
     engine = make_engine(settings)
     deps.configure(settings, make_session_factory(engine))
-    return create_app("actions", cors_origins=None)
+    app = create_app("actions", cors_origins=None)
+    # Internal routes for delivering the team's answers to a child (bot/loop).
+    app.blueprint(delivery_api.blueprint())
+    return app
 
 
 def serve(settings: Settings) -> int:

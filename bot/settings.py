@@ -84,6 +84,12 @@ class Settings:
     safeguarding_contact_email: str | None = None
     team_lead_email: str | None = None
     alert_escalation_minutes: int = 30
+    # The answer loop (bot/storage/loop.py): open a shared item within this many Dutch
+    # working days, answer within that many; overdue answers go to the team lead.
+    followup_open_days: int = 2
+    followup_answer_days: int = 10
+    # Seconds between the Telegram bridge's checks for answers to deliver at once.
+    followup_delivery_seconds: float = 3.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -170,4 +176,7 @@ def load_settings(environ: dict[str, str] | os._Environ[str] | None = None) -> S
         safeguarding_contact_email=env_vars.get("SAFEGUARDING_CONTACT_EMAIL") or None,
         team_lead_email=env_vars.get("TEAM_LEAD_EMAIL") or None,
         alert_escalation_minutes=_int(env_vars, "ALERT_ESCALATION_MINUTES", 30),
+        followup_open_days=_int(env_vars, "MIJNSTEM_FOLLOWUP_OPEN_DAYS", 2),
+        followup_answer_days=_int(env_vars, "MIJNSTEM_FOLLOWUP_ANSWER_DAYS", 10),
+        followup_delivery_seconds=float(env_vars.get("MIJNSTEM_FOLLOWUP_DELIVERY_SECONDS") or 3),
     )

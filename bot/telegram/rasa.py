@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from bot.loop import internal
 from bot.pseudonym import keyed_hash
 from bot.settings import Settings
 
@@ -45,9 +46,11 @@ class RasaClient:
         action_health_url: str | None,
         *,
         client: httpx.AsyncClient | None = None,
+        internal_token: str | None = None,
     ) -> None:
         self.webhook_url = webhook_url
         self.action_health_url = action_health_url
+        self.internal_token = internal_token
         # Connecting on loopback is instant or refused; answering can take Rasa a while.
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(60.0, connect=3.0), trust_env=False
@@ -58,6 +61,7 @@ class RasaClient:
         return cls(
             settings.rasa_webhook_url,
             f"http://{settings.host}:{settings.action_port}/health",
+            internal_token=internal.token(settings.pseudonym_secret),
         )
 
     async def close(self) -> None:
@@ -92,3 +96,26 @@ class RasaClient:
         if not isinstance(messages, list):
             raise RasaRejected("Rasa's answer is not a list")
         return [m for m in messages if isinstance(m, dict)]
+
+    async def deliver(self, sender: str) -> list[dict[str, Any]]:
+        """The team's answers waiting for this chat, rendered by Rasa in the child's age
+        band (bot/nlu/followups.py); [] when there are none or Rasa cannot say now."""
+        if self.internal_token is None:
+            return []
+        root = self.webhook_url.rstrip("/").removesuffix("/webhooks/rest/webhook")
+        url = root + internal.DELIVER_PATH
+        try:
+            response = await self._client.post(
+                url, json={"sender": sender}, headers={internal.HEADER: self.internal_token}
+            )
+        except httpx.HTTPError as exc:
+            log.warning("answers not fetched from Rasa: %s", type(exc).__name__)
+            return []
+        if response.status_code != 200:
+            log.warning("answers not fetched from Rasa: %s", response.status_code)
+            return []
+        try:
+            messages = response.json()
+        except ValueError:
+            return []
+        return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
