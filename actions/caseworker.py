@@ -43,10 +43,12 @@ def deadlines() -> loop.Deadlines:
                           answer_days=settings.followup_answer_days)
 
 
-def _caseworker_name(conversation: ConversationSession | None) -> str | None:
-    if conversation is None or conversation.child.caseworker is None:
-        return None
-    return conversation.child.caseworker.first_name
+def _caseworker_name(conversation: ConversationSession) -> str | None:
+    """The first name of the child's caseworker; None sends to the team inbox."""
+    with deps.get().sessions.begin() as session:
+        child = repo.get_child(session=session, child_id=conversation.child_id)
+        caseworker = child.caseworker
+        return caseworker.first_name if caseworker is not None and caseworker.active else None
 
 
 class ActionStartCaseworkerMessage(Action):
@@ -63,13 +65,13 @@ class ActionStartCaseworkerMessage(Action):
         kind = "reaction" if latest_intent(tracker) == "react_own_words" else "message"
         try:
             conversation = find_conversation(tracker)
+            name = _caseworker_name(conversation) if conversation is not None else None
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
             return [SlotSet(SLOT, False), SlotSet("message_kind", kind)]
         if conversation is None:
             return [SlotSet(SLOT, False), SlotSet("message_kind", kind),
                     SlotSet("has_caseworker", False), SlotSet("caseworker_name", None)]
-        name = _caseworker_name(conversation)
         return [SlotSet(SLOT, None), SlotSet("message_kind", kind),
                 SlotSet("has_caseworker", name is not None), SlotSet("caseworker_name", name)]
 
@@ -199,7 +201,7 @@ class ActionThanks(Action):
                     recent = (reply is not None and reply.delivered_at is not None
                               and utcnow() - reply.delivered_at < THANKS_WINDOW)
                     if reply is not None and recent and not loop.has_reaction(
-                        session=session, reply_id=reply.id
+                        session=session, reply_id=reply.id, reaction="thanks"
                     ):
                         child = repo.get_child(session=session, child_id=conversation.child_id)
                         loop.add_reaction(

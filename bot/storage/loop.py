@@ -179,6 +179,16 @@ def overdue_follow_ups(*, session: Session, now: datetime | None = None) -> list
     ))
 
 
+def late_to_open(*, session: Session, now: datetime | None = None) -> list[FollowUp]:
+    """Follow-ups nobody opened before their open deadline (open children only)."""
+    now = now or utcnow()
+    return list(session.scalars(
+        select(FollowUp).join(Child, Child.id == FollowUp.child_id).where(
+            FollowUp.opened_at.is_(None), FollowUp.open_due < now, Child.closed_at.is_(None),
+        ).order_by(FollowUp.open_due)
+    ))
+
+
 def waiting_follow_ups(*, session: Session, child_ids: Iterable[int]) -> list[FollowUp]:
     """Unanswered follow-ups of these children, soonest deadline first (the caseload)."""
     ids = list(child_ids)
@@ -399,10 +409,12 @@ def last_delivered_reply(*, session: Session, child_id: int) -> FollowUpReply | 
     )
 
 
-def has_reaction(*, session: Session, reply_id: int) -> bool:
-    return session.scalar(
-        select(ChildMessage.id).where(ChildMessage.reply_id == reply_id).limit(1)
-    ) is not None
+def has_reaction(*, session: Session, reply_id: int, reaction: str | None = None) -> bool:
+    """Whether the child reacted to this reply (with this reaction, if given)."""
+    query = select(ChildMessage.id).where(ChildMessage.reply_id == reply_id)
+    if reaction is not None:
+        query = query.where(ChildMessage.reaction == reaction)
+    return session.scalar(query.limit(1)) is not None
 
 
 def messages_for_child(*, session: Session, child_id: int) -> list[ChildMessage]:

@@ -69,7 +69,7 @@ def test_dead_database_gets_a_clear_message(run_cli, tmp_path):
 
 def _db(tmp_path: Path):
     from bot.settings import load_settings
-    from bot.storage.db import make_engine, make_session_factory
+    from bot.storage.db import make_engine
 
     settings = load_settings(make_test_env(tmp_path / "var"))
     return make_engine(settings), settings
