@@ -9,19 +9,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    find_conversation,
-    is_short,
-    is_skip,
-    kept,
-    latest_intent,
-    steps_done,
-    was_asked,
-)
+from actions.base import FormValidation, Turn
+from actions.common import DB_ERRORS, is_short, is_skip, latest_intent, steps_done
 from bot.storage import interview
 
 
@@ -31,9 +21,8 @@ def free_answer(
     slot_value: Any,
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
+    turn: Turn,
 ) -> dict[str, Any]:
-    if not was_asked(tracker, slot):
-        return {slot: kept(tracker, slot_value)}
     text = str(slot_value or "").strip()
     if not text:
         return {slot: None}
@@ -44,9 +33,9 @@ def free_answer(
         dispatcher.utter_message(response="utter_tell_more")
         return {slot: None}
     try:
-        conversation = find_conversation(tracker)
+        conversation = turn.conversation
         if conversation is not None:
-            with deps.get().sessions.begin() as session:
+            with turn.db() as session:
                 interview.add_answer(session=session, child_id=conversation.child_id,
                                      session_id=conversation.id, topic=topic, text=text)
     except DB_ERRORS:
@@ -56,54 +45,54 @@ def free_answer(
     return {slot: text}
 
 
-class ValidateSayForm(FormValidationAction):
+class ValidateSayForm(FormValidation):
     def name(self) -> str:
         return "validate_say_form"
 
-    async def validate_own_say(
+    def validate_own_say(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("own_say", "own_say", slot_value, dispatcher, tracker)
+        return free_answer("own_say", "own_say", slot_value, dispatcher, tracker, turn)
 
 
-class ValidateContinuityForm(FormValidationAction):
+class ValidateContinuityForm(FormValidation):
     def name(self) -> str:
         return "validate_continuity_form"
 
-    async def validate_keep_same(
+    def validate_keep_same(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("keep_same", "keep_same", slot_value, dispatcher, tracker)
+        return free_answer("keep_same", "keep_same", slot_value, dispatcher, tracker, turn)
 
-    async def validate_changed_lately(
+    def validate_changed_lately(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("changed_lately", "changed", slot_value, dispatcher, tracker)
+        return free_answer("changed_lately", "changed", slot_value, dispatcher, tracker, turn)
 
 
-class ValidateHeardForm(FormValidationAction):
+class ValidateHeardForm(FormValidation):
     def name(self) -> str:
         return "validate_heard_form"
 
-    async def validate_caseworker_message(
+    def validate_caseworker_message(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("caseworker_message", "message", slot_value, dispatcher, tracker)
+        return free_answer("caseworker_message", "message", slot_value, dispatcher, tracker, turn)
 
 
-class ValidateUpdateForm(FormValidationAction):
+class ValidateUpdateForm(FormValidation):
     def name(self) -> str:
         return "validate_update_form"
 
-    async def validate_what_changed(
+    def validate_what_changed(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        result = free_answer("what_changed", "update", slot_value, dispatcher, tracker)
+        result = free_answer("what_changed", "update", slot_value, dispatcher, tracker, turn)
         if isinstance(result.get("what_changed"), str):
             # Something new to share: the summary comes again.
             result["steps_done"] = [s for s in steps_done(tracker) if s != "summary"]

@@ -11,23 +11,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
 from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    channel_of,
-    find_conversation,
-    is_skip,
-    kept,
-    latest_intent,
-    was_asked,
-)
+from actions.base import Events, FormValidation, Turn, TurnAction
+from actions.common import DB_ERRORS, channel_of, is_skip, latest_intent
 from bot.storage import loop, repo
-from bot.storage.models import ConversationSession, utcnow
+from bot.storage.models import utcnow
 
 # Words that mean "send nothing after all" (besides the skip intents).
 CANCEL_WORDS = {"laat maar", "niks", "niets", "toch niet", "nee laat maar", "annuleren"}
@@ -43,15 +35,7 @@ def deadlines() -> loop.Deadlines:
                           answer_days=settings.followup_answer_days)
 
 
-def _caseworker_name(conversation: ConversationSession) -> str | None:
-    """The first name of the child's caseworker; None sends to the team inbox."""
-    with deps.get().sessions.begin() as session:
-        child = repo.get_child(session=session, child_id=conversation.child_id)
-        caseworker = child.caseworker
-        return caseworker.first_name if caseworker is not None and caseworker.active else None
-
-
-class ActionStartCaseworkerMessage(Action):
+class ActionStartCaseworkerMessage(TurnAction):
     """Before caseworker_message_form: who will read it (named caseworker or team), and
     whether this is a message or a reaction in own words. An unlinked chat gets the
     slot pre-filled, so the form ends at once and nothing is promised."""
@@ -59,13 +43,20 @@ class ActionStartCaseworkerMessage(Action):
     def name(self) -> str:
         return "action_start_caseworker_message"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
+    ) -> Events:
         kind = "reaction" if latest_intent(tracker) == "react_own_words" else "message"
         try:
-            conversation = find_conversation(tracker)
-            name = _caseworker_name(conversation) if conversation is not None else None
+            conversation = turn.conversation
+            name = None
+            if conversation is not None:
+                with turn.db() as session:
+                    child = repo.get_child(session=session, child_id=conversation.child_id)
+                    caseworker = child.caseworker
+                    if caseworker is not None and caseworker.active:
+                        name = caseworker.first_name
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
             return [SlotSet(SLOT, False), SlotSet("message_kind", kind)]
@@ -76,26 +67,24 @@ class ActionStartCaseworkerMessage(Action):
                 SlotSet("has_caseworker", name is not None), SlotSet("caseworker_name", name)]
 
 
-class ValidateCaseworkerMessageForm(FormValidationAction):
+class ValidateCaseworkerMessageForm(FormValidation):
     def name(self) -> str:
         return "validate_caseworker_message_form"
 
-    async def validate_message_to_caseworker(
+    def validate_message_to_caseworker(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, SLOT):
-            return {SLOT: kept(tracker, slot_value)}
         text = str(slot_value or "").strip()
         if not text:
             return {SLOT: None}
         if is_skip(tracker, text) or text.lower().strip(" .!") in CANCEL_WORDS:
             return {SLOT: False}
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is None:
                 return {SLOT: False}
-            with deps.get().sessions.begin() as session:
+            with turn.db() as session:
                 child = repo.get_child(session=session, child_id=conversation.child_id)
                 if tracker.get_slot("message_kind") == "reaction":
                     reply = loop.last_delivered_reply(session=session, child_id=child.id)
@@ -117,16 +106,17 @@ class ValidateCaseworkerMessageForm(FormValidationAction):
         return {SLOT: SENT if has_caseworker else SENT_TEAM}
 
 
-class ActionAfterCaseworkerMessage(Action):
+class ActionAfterCaseworkerMessage(TurnAction):
     """Say where the message went (named caseworker or the team), or that nothing was
     sent; action_continue then brings the child back to where they were."""
 
     def name(self) -> str:
         return "action_after_caseworker_message"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
+    ) -> Events:
         outcome = tracker.get_slot(SLOT)
         name = tracker.get_slot("caseworker_name")
         if outcome == SENT and name:
@@ -141,34 +131,33 @@ class ActionAfterCaseworkerMessage(Action):
         return [SlotSet(SLOT, None), SlotSet("message_kind", None)]
 
 
-def _store_reaction(tracker: Tracker, reaction: str) -> str | None:
-    """Store a reaction to the last delivered answer; returns who signed that answer,
-    or None when the child has no delivered answer (nothing to react to)."""
-    conversation = find_conversation(tracker)
-    if conversation is None:
-        return None
-    with deps.get().sessions.begin() as session:
-        reply = loop.last_delivered_reply(session=session, child_id=conversation.child_id)
-        if reply is None:
-            return None
-        child = repo.get_child(session=session, child_id=conversation.child_id)
-        loop.add_reaction(session=session, child=child, reaction=reaction, reply_id=reply.id,
-                          session_id=conversation.id, channel=channel_of(tracker.sender_id))
-        return reply.signed_as
-
-
-class ActionStoreReaction(Action):
-    """The "Dankjewel" and "Daar ben ik het niet mee eens" buttons under an answer."""
+class ActionStoreReaction(TurnAction):
+    """The "Dankjewel" and "Daar ben ik het niet mee eens" buttons under an answer:
+    stored as a reaction to the answer the child saw last."""
 
     def name(self) -> str:
         return "action_store_reaction"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
+    ) -> Events:
         reaction = "disagree" if latest_intent(tracker) == "react_disagree" else "thanks"
+        signed_as = None
         try:
-            signed_as = _store_reaction(tracker, reaction)
+            conversation = turn.conversation
+            if conversation is not None:
+                with turn.db() as session:
+                    reply = loop.last_delivered_reply(session=session,
+                                                      child_id=conversation.child_id)
+                    if reply is not None:
+                        child = repo.get_child(session=session, child_id=conversation.child_id)
+                        loop.add_reaction(
+                            session=session, child=child, reaction=reaction,
+                            reply_id=reply.id, session_id=conversation.id,
+                            channel=channel_of(tracker.sender_id),
+                        )
+                        signed_as = reply.signed_as
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
             return []
@@ -181,21 +170,22 @@ class ActionStoreReaction(Action):
         return []
 
 
-class ActionThanks(Action):
+class ActionThanks(TurnAction):
     """A typed "dankjewel": thanks for an answer delivered in the last day (stored as a
     reaction, once), otherwise simply "graag gedaan"."""
 
     def name(self) -> str:
         return "action_thanks"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
+    ) -> Events:
         signed_as = None
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     reply = loop.last_delivered_reply(session=session,
                                                       child_id=conversation.child_id)
                     recent = (reply is not None and reply.delivered_at is not None
@@ -211,6 +201,8 @@ class ActionThanks(Action):
                         )
                         signed_as = reply.signed_as
         except DB_ERRORS:
+            # A thank-you is answered even when it cannot be stored (the turn reports
+            # the failure, so this reply stands).
             signed_as = None
         if signed_as:
             dispatcher.utter_message(response="utter_reaction_thanks", caseworker_name=signed_as)

@@ -12,8 +12,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import deps
 from bot.pseudonym import sender_hash
-from bot.storage import repo
-from bot.storage.models import ConversationSession
 
 CHOICES = Path(__file__).resolve().parent.parent / "bot" / "lexicon" / "nl_choices.yml"
 
@@ -38,15 +36,6 @@ def channel_of(sender_id: str) -> str:
 
 def hashed_sender(tracker: Tracker) -> str:
     return sender_hash(deps.get().settings.pseudonym_secret, tracker.sender_id)
-
-
-def find_conversation(tracker: Tracker) -> ConversationSession | None:
-    """The linked conversation of this chat, detached from its session (read-only)."""
-    with deps.get().sessions.begin() as session:
-        conversation = repo.find_conversation(session=session, sender_hash=hashed_sender(tracker))
-        if conversation is not None:
-            session.refresh(conversation, ["child"])
-        return conversation
 
 
 def steps_done(tracker: Tracker) -> list[str]:

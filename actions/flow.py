@@ -6,19 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    clear_step,
-    find_conversation,
-    latest_intent,
-    latest_text,
-    steps_done,
-)
+from actions.base import Turn, TurnAction
+from actions.common import DB_ERRORS, clear_step, latest_intent, latest_text, steps_done
 from actions.summary import current_lines
 from bot import topics
 from bot.storage import interview
@@ -57,15 +50,16 @@ def next_step(*, linked: bool, age_known: bool, done: list[str]) -> str:
     return "done"
 
 
-class ActionContinue(Action):
+class ActionContinue(TurnAction):
     def name(self) -> str:
         return "action_continue"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_link_unavailable")
             return [SlotSet("next_step", "need_code")]
@@ -94,7 +88,7 @@ class ActionContinue(Action):
         if just_linked:
             dispatcher.utter_message(response="utter_welcome")
             dispatcher.utter_message(response="utter_welcome_rules")
-        elif _after_link(tracker):
+        elif _after_link(tracker) and tracker.get_slot("link_result") != "other_child":
             dispatcher.utter_message(response="utter_already_linked")
         elif tracker.get_slot("redo_result") == "unknown":
             # action_redo_topic asked which topic: wait for the child's choice.
@@ -107,7 +101,7 @@ class ActionContinue(Action):
             if step == started and step in RESUMES:
                 dispatcher.utter_message(response=RESUMES[step])
             elif step == "done":
-                return [*events, *self._returning(dispatcher, tracker, domain)]
+                return [*events, *self._returning(dispatcher, turn, domain)]
 
         if tracker.latest_action_name == "age_form" and not (tracker.active_loop or {}).get("name"):
             dispatcher.utter_message(response="utter_age_thanks")
@@ -121,11 +115,11 @@ class ActionContinue(Action):
         return [*events, SlotSet("next_step", step)]
 
     def _returning(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """All done before: show what the child said last time, ask what has changed."""
         try:
-            lines = current_lines(tracker, domain, marked=True)
+            lines = current_lines(turn, domain, marked=True)
         except DB_ERRORS:
             lines = []
         if lines:
@@ -137,14 +131,15 @@ def _after_link(tracker: Tracker) -> bool:
     return tracker.latest_action_name == "action_link_chat"
 
 
-class ActionRedoTopic(Action):
+class ActionRedoTopic(TurnAction):
     """Do a topic again: its earlier answers are replaced, and the summary follows."""
 
     def name(self) -> str:
         return "action_redo_topic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         step = next(tracker.get_latest_entity_values("topic"), None) or topics.redo_step(
             latest_text(tracker)
@@ -157,9 +152,9 @@ class ActionRedoTopic(Action):
             # Not reached yet: nothing to redo, the interview simply goes on.
             return [SlotSet("redo_result", None)]
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     interview.replace_step(session=session, child_id=conversation.child_id,
                                            step=step)
         except DB_ERRORS:

@@ -8,20 +8,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    choices,
-    chosen,
-    find_conversation,
-    is_skip,
-    kept,
-    latest_text,
-    was_asked,
-    yes_no,
-)
+from actions.base import FormValidation, Turn
+from actions.common import DB_ERRORS, choices, chosen, is_skip, latest_text, yes_no
 from bot.people import find_people
 from bot.storage import interview
 
@@ -50,20 +39,19 @@ def _new_people(text: str) -> dict[str, Any] | None:
             **{slot: None for slot in _DETAILS}, "more_people": None}
 
 
-class ValidatePeopleForm(FormValidationAction):
+class ValidatePeopleForm(FormValidation):
     def name(self) -> str:
         return "validate_people_form"
 
-    async def validate_people_text(
+    def validate_people_text(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
         text = str(slot_value or "").strip()
-        if not was_asked(tracker, "people_text"):
-            return {"people_text": kept(tracker, slot_value)}
         if not text:
             return {"people_text": None}
         if is_skip(tracker, text):
@@ -75,22 +63,21 @@ class ValidatePeopleForm(FormValidationAction):
             return {"people_text": None}
         return {"people_text": text, **found}
 
-    async def validate_people_confirm(
+    def validate_people_confirm(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "people_confirm"):
-            return {"people_confirm": kept(tracker, slot_value)}
         text = latest_text(tracker)
         answer = yes_no(tracker, text)
         if answer == "no":
             dispatcher.utter_message(response="utter_people_retry")
             return {"people_text": None, "people_confirm": None, "people_found": None}
         if answer == "yes":
-            return self._store(dispatcher, tracker)
+            return self._store(dispatcher, tracker, turn)
         retyped = _new_people(text)
         if retyped is not None:
             return retyped
@@ -100,13 +87,15 @@ class ValidatePeopleForm(FormValidationAction):
         dispatcher.utter_message(response="utter_yes_or_no")
         return {"people_confirm": None}
 
-    def _store(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    def _store(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn
+    ) -> dict[str, Any]:
         found = list(tracker.get_slot("people_found") or [])
         queue: list[list[Any]] = []
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     for person in found:
                         row = interview.add_person(
                             session=session, child_id=conversation.child_id,
@@ -130,9 +119,8 @@ class ValidatePeopleForm(FormValidationAction):
         column: str,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, slot):
-            return {slot: kept(tracker, tracker.get_slot(slot))}
         text = latest_text(tracker)
         value = chosen(tracker, options)
         if value is None:
@@ -143,9 +131,9 @@ class ValidatePeopleForm(FormValidationAction):
         queue = list(tracker.get_slot("people_queue") or [])
         if queue:
             try:
-                conversation = find_conversation(tracker)
+                conversation = turn.conversation
                 if conversation is not None:
-                    with deps.get().sessions.begin() as session:
+                    with turn.db() as session:
                         person_id = int(queue[0][0])
                         child_id = conversation.child_id
                         if column == "ring":
@@ -172,35 +160,35 @@ class ValidatePeopleForm(FormValidationAction):
                     **{s: None for s in _DETAILS}}
         return {slot: value, "people_queue": [], "current_person": None}
 
-    async def validate_person_ring(
+    def validate_person_ring(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return self._detail("person_ring", choices("ring"), "ring", dispatcher, tracker)
+        return self._detail("person_ring", choices("ring"), "ring", dispatcher, tracker,
+                            turn)
 
-    async def validate_person_frequency(
+    def validate_person_frequency(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
         return self._detail("person_frequency", choices("frequency"), "frequency", dispatcher,
-                            tracker)
+                            tracker, turn)
 
-    async def validate_person_contact(
+    def validate_person_contact(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
         return self._detail("person_contact", choices("contact"), "contact_wish", dispatcher,
-                            tracker)
+                            tracker, turn)
 
-    async def validate_more_people(
+    def validate_more_people(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "more_people"):
-            return {"more_people": kept(tracker, slot_value)}
         text = latest_text(tracker)
         answer = yes_no(tracker, text)
         if answer == "yes":

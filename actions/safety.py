@@ -18,18 +18,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    channel_of,
-    find_conversation,
-    hashed_sender,
-    latest_intent,
-    latest_text,
-    was_asked,
-)
+from actions.base import FormValidation, Turn, TurnAction
+from actions.common import DB_ERRORS, channel_of, latest_intent, latest_text
 from bot.safety import alerts, notify
 
 log = logging.getLogger("mijnstem.safety")
@@ -60,18 +51,28 @@ def _signal(tracker: Tracker) -> tuple[str, int | None, int | None]:
     return UNCLEAR, None, None
 
 
-async def raise_alert(
-    tracker: Tracker, category: str, start: int | None = None, end: int | None = None
+def raise_alert(
+    turn: Turn, tracker: Tracker, category: str, start: int | None = None,
+    end: int | None = None,
 ) -> int | None:
-    """Store an alert for this chat and start sending it; the id, or None when it could
-    not be stored (then the safeguarding contact is e-mailed without a stored alert)."""
-    d = deps.get()
-    sender = hashed_sender(tracker)
+    """Store an alert for this chat and send it once stored; the id, or None when it
+    could not be stored (then the safeguarding contact is e-mailed without a stored
+    alert, also when the action's transaction fails to commit later)."""
+    d = turn.deps
+    sender = turn.sender_hash
     channel = channel_of(tracker.sender_id)
     words = alerts.excerpt(latest_text(tracker), start, end)
+
+    def unstored() -> None:
+        notify.run_in_background(
+            notify.deliver_unstored(
+                d.settings, category=category, channel=channel, sender_ref=sender[:8]
+            )
+        )
+
     try:
-        conversation = find_conversation(tracker)
-        with d.sessions.begin() as session:
+        conversation = turn.conversation
+        with turn.db() as session:
             existing = alerts.recent_open_alert(
                 session=session, sender_hash=sender, category=category
             )
@@ -86,25 +87,27 @@ async def raise_alert(
                 child_id=conversation.child_id if conversation else None,
                 caseworker_id=conversation.child.caseworker_id if conversation else None,
             )
+            session.flush()
             alert_id = alert.id
     except DB_ERRORS:
         log.exception("safety alert could not be stored; e-mailing it unstored")
-        notify.run_in_background(
-            notify.deliver_unstored(
-                d.settings, category=category, channel=channel, sender_ref=sender[:8]
-            )
-        )
+        turn.after(unstored, on_rollback=unstored)
         return None
-    notify.deliver_in_background(d.settings, d.sessions, alert_id)
+    turn.after(lambda: notify.deliver_in_background(d.settings, d.sessions, alert_id),
+               on_rollback=unstored)
     return alert_id
 
 
-class ActionSafetyAlarm(Action):
+class ActionSafetyAlarm(TurnAction):
+    # The help is the reply, whatever happens to the alert.
+    keep_replies = True
+
     def name(self) -> str:
         return "action_safety_alarm"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         category, start, end = _signal(tracker)
         # The help comes first, whatever happens to the alert.
@@ -113,26 +116,29 @@ class ActionSafetyAlarm(Action):
             else "utter_safety_alarm"
         )
         try:
-            await raise_alert(tracker, category, start, end)
+            raise_alert(turn, tracker, category, start, end)
         except Exception:  # noqa: BLE001 - the child's reply must never break
             log.exception("safety alert failed")
         return [SlotSet("safe_now", None), SlotSet("safety_reasks", 0),
                 SlotSet("safety_let_go", 0)]
 
 
-class ValidateSafetyForm(FormValidationAction):
+class ValidateSafetyForm(FormValidation):
+    # "Ben je nu veilig?" is only ever answered when asked; the help always stands.
+    keeps_unasked = False
+    keep_replies = True
+
     def name(self) -> str:
         return "validate_safety_form"
 
-    async def validate_safe_now(
+    def validate_safe_now(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "safe_now"):
-            return {"safe_now": None}
         intent = latest_intent(tracker)
         reasks = int(tracker.get_slot("safety_reasks") or 0)
         if intent == "affirm":
@@ -141,7 +147,7 @@ class ValidateSafetyForm(FormValidationAction):
             # "Nee" to "ben je nu veilig?": not safe. 112, stay, and a new urgent alert.
             dispatcher.utter_message(response="utter_safety_not_safe")
             try:
-                await raise_alert(tracker, NOT_SAFE_CATEGORY)
+                raise_alert(turn, tracker, NOT_SAFE_CATEGORY)
             except Exception:  # noqa: BLE001
                 log.exception("safety alert failed")
             if reasks >= MAX_REASKS:

@@ -7,24 +7,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
+from actions.base import FormValidation, Turn, TurnAction
 from actions.caseworker import deadlines
-from actions.common import (
-    DB_ERRORS,
-    choices,
-    chosen,
-    find_conversation,
-    kept,
-    latest_text,
-    was_asked,
-    with_step,
-    yes_no,
-)
+from actions.common import DB_ERRORS, choices, chosen, latest_text, with_step, yes_no
 from actions.copy import render
 from bot.notify.summaries import notify_summary_shared
 from bot.storage import interview, loop, repo
@@ -100,17 +89,17 @@ def numbered(domain: dict[str, Any], number: int, item: Item) -> str:
     return render(domain, "utter_label_numbered", number=number, text=item_line(domain, item))
 
 
-def _child_id(tracker: Tracker) -> int | None:
-    conversation = find_conversation(tracker)
+def _child_id(turn: Turn) -> int | None:
+    conversation = turn.conversation
     return None if conversation is None else conversation.child_id
 
 
-def current_lines(tracker: Tracker, domain: dict[str, Any], *, marked: bool) -> list[str]:
+def current_lines(turn: Turn, domain: dict[str, Any], *, marked: bool) -> list[str]:
     """Everything the child has told (for a returning child), marked shared or private."""
-    child_id = _child_id(tracker)
+    child_id = _child_id(turn)
     if child_id is None:
         return []
-    with deps.get().sessions.begin() as session:
+    with turn.db() as session:
         lines = []
         for item in interview.current_items(session=session, child_id=child_id):
             line = item_line(domain, item)
@@ -121,20 +110,21 @@ def current_lines(tracker: Tracker, domain: dict[str, Any], *, marked: bool) -> 
         return lines
 
 
-class ActionShowSummary(Action):
+class ActionShowSummary(TurnAction):
     """Number what the child told since the last summary; the share form asks next."""
 
     def name(self) -> str:
         return "action_show_summary"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         nothing = [SlotSet("share_mode", False), SlotSet("share_item", False),
                    SlotSet("share_refs", []), SlotSet("share_queue", None)]
         try:
-            child_id = _child_id(tracker)
-            with deps.get().sessions.begin() as session:
+            child_id = _child_id(turn)
+            with turn.db() as session:
                 items = [] if child_id is None else interview.current_items(
                     session=session, child_id=child_id, undecided_only=True)
                 lines = [numbered(domain, n, item) for n, item in enumerate(items, 1)]
@@ -161,32 +151,31 @@ def typed_numbers(text: str) -> list[int] | None:
     return sorted({int(n) for n in re.findall(r"\d+", cleaned)})
 
 
-class ValidateShareForm(FormValidationAction):
+class ValidateShareForm(FormValidation):
     def name(self) -> str:
         return "validate_share_form"
 
-    def _decide(self, tracker: Tracker, refs: list[str], shared: bool) -> None:
-        child_id = _child_id(tracker)
+    def _decide(self, turn: Turn, refs: list[str], shared: bool) -> None:
+        child_id = _child_id(turn)
         if child_id is None or not refs:
             return
-        with deps.get().sessions.begin() as session:
+        with turn.db() as session:
             interview.decide(session=session, child_id=child_id, refs=refs, shared=shared)
 
-    def _line(self, tracker: Tracker, domain: dict[str, Any], refs: list[str], ref: str) -> str:
-        child_id = _child_id(tracker)
-        with deps.get().sessions.begin() as session:
+    def _line(self, turn: Turn, domain: dict[str, Any], refs: list[str], ref: str) -> str:
+        child_id = _child_id(turn)
+        with turn.db() as session:
             (item,) = interview.get_items(session=session, child_id=child_id or 0, refs=[ref])
             return numbered(domain, refs.index(ref) + 1, item)
 
-    async def validate_share_mode(
+    def validate_share_mode(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "share_mode"):
-            return {"share_mode": kept(tracker, slot_value)}
         refs = list(tracker.get_slot("share_refs") or [])
         text = latest_text(tracker)
         numbers = typed_numbers(text)
@@ -198,34 +187,33 @@ class ValidateShareForm(FormValidationAction):
                     dispatcher.utter_message(response="utter_share_numbers_unknown")
                     return {"share_mode": None}
                 picked = [refs[n - 1] for n in numbers]
-                self._decide(tracker, picked, True)
-                self._decide(tracker, [r for r in refs if r not in picked], False)
+                self._decide(turn, picked, True)
+                self._decide(turn, [r for r in refs if r not in picked], False)
                 return {"share_mode": "numbers", "share_item": True}
             if mode == "all" or (mode is None and answer == "yes"):
-                self._decide(tracker, refs, True)
+                self._decide(turn, refs, True)
                 return {"share_mode": "all", "share_item": True}
             if mode == "none" or (mode is None and answer in ("no", "unsure")):
                 # Not sure is not a yes: nothing is shared without the child's yes.
-                self._decide(tracker, refs, False)
+                self._decide(turn, refs, False)
                 return {"share_mode": "none", "share_item": False}
             if mode == "each":
                 return {"share_mode": "each", "share_queue": refs, "share_item": None,
-                        "share_item_text": self._line(tracker, domain, refs, refs[0])}
+                        "share_item_text": self._line(turn, domain, refs, refs[0])}
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
             return {"share_mode": None}
         dispatcher.utter_message(response="utter_choose_please")
         return {"share_mode": None}
 
-    async def validate_share_item(
+    def validate_share_item(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "share_item"):
-            return {"share_item": kept(tracker, slot_value)}
         queue = list(tracker.get_slot("share_queue") or [])
         answer = yes_no(tracker, latest_text(tracker))
         if answer == "" or not queue:
@@ -233,35 +221,36 @@ class ValidateShareForm(FormValidationAction):
             return {"share_item": None}
         refs = list(tracker.get_slot("share_refs") or [])
         try:
-            self._decide(tracker, queue[:1], answer == "yes")
+            self._decide(turn, queue[:1], answer == "yes")
             rest = queue[1:]
             if rest:
                 return {"share_item": None, "share_queue": rest,
-                        "share_item_text": self._line(tracker, domain, refs, rest[0])}
+                        "share_item_text": self._line(turn, domain, refs, rest[0])}
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
             return {"share_item": None}
         return {"share_item": "done", "share_queue": []}
 
 
-class ActionShareSummary(Action):
+class ActionShareSummary(TurnAction):
     """Send what the child chose to share to the caseworker's outbox."""
 
     def name(self) -> str:
         return "action_share_summary"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         done = [SlotSet("steps_done", with_step(tracker, "summary"))]
         refs = list(tracker.get_slot("share_refs") or [])
         shared_with: tuple[int, Caseworker] | None = None
         to_team = False
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is None:
                 return done
-            with deps.get().sessions.begin() as session:
+            with turn.db() as session:
                 child = repo.get_child(session=session, child_id=conversation.child_id)
                 to_send = interview.items_to_send(session=session, child_id=child.id)
                 decided = interview.get_items(session=session, child_id=child.id, refs=refs)
@@ -298,8 +287,9 @@ class ActionShareSummary(Action):
         if shared_with is not None:
             # In the background: the child's answer never waits for Telegram.
             child_id, caseworker = shared_with
-            notify_summary_shared(
-                deps.get().settings, chat_id=caseworker.telegram_chat, child_id=child_id,
-                caseworker_email=caseworker.email,
-            )
+            settings, chat_id = turn.deps.settings, caseworker.telegram_chat
+            email = caseworker.email
+            turn.after(lambda: notify_summary_shared(
+                settings, chat_id=chat_id, child_id=child_id, caseworker_email=email,
+            ))
         return done

@@ -10,19 +10,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    find_conversation,
-    is_skip,
-    kept,
-    latest_intent,
-    latest_text,
-    was_asked,
-    yes_no,
-)
+from actions.base import FormValidation, Turn
+from actions.common import DB_ERRORS, is_skip, latest_intent, latest_text, yes_no
 from bot.people import find_people
 from bot.storage import interview
 
@@ -36,12 +26,12 @@ def _label(text: str) -> str:
     return people[0].label if len(people) == 1 else text
 
 
-class ValidateTrustedForm(FormValidationAction):
+class ValidateTrustedForm(FormValidation):
     def name(self) -> str:
         return "validate_trusted_form"
 
     def _store(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, **answers: Any
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn, **answers: Any
     ) -> bool:
         """Store the whole answer once the last question is answered; False on failure."""
         slots = {
@@ -54,9 +44,9 @@ class ValidateTrustedForm(FormValidationAction):
         who = tracker.get_slot("trusted_who_text")
         values["who"] = who if values["has_someone"] and isinstance(who, str) else None
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     interview.add_trusted_person(
                         session=session, child_id=conversation.child_id,
                         session_id=conversation.id, **values,
@@ -67,12 +57,10 @@ class ValidateTrustedForm(FormValidationAction):
         dispatcher.utter_message(response="utter_trusted_thanks")
         return True
 
-    async def validate_trusted_has(
+    def validate_trusted_has(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "trusted_has"):
-            return {"trusted_has": kept(tracker, slot_value)}
         text = latest_text(tracker)
         if latest_intent(tracker) == "skip" and is_skip(tracker, text):
             dispatcher.utter_message(response="utter_skipped")
@@ -91,48 +79,42 @@ class ValidateTrustedForm(FormValidationAction):
         dispatcher.utter_message(response="utter_yes_or_no")
         return {"trusted_has": None}
 
-    async def validate_trusted_who(
+    def validate_trusted_who(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "trusted_who"):
-            return {"trusted_who": kept(tracker, slot_value)}
         text = str(slot_value or "").strip()
         if not text:
             return {"trusted_who": None}
         if is_skip(tracker, text):
-            if not self._store(dispatcher, tracker, person_knows=None, wants_help=None):
+            if not self._store(dispatcher, tracker, turn, person_knows=None, wants_help=None):
                 return {"trusted_who": None}
             return {"trusted_who": False, "trusted_knows": False, "trusted_help": False}
         return {"trusted_who": _label(text), "trusted_who_text": text}
 
-    async def validate_trusted_knows(
+    def validate_trusted_knows(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "trusted_knows"):
-            return {"trusted_knows": kept(tracker, slot_value)}
         answer = yes_no(tracker, latest_text(tracker))
         if answer == "":
             dispatcher.utter_message(response="utter_yes_or_no")
             return {"trusted_knows": None}
         # There is someone: help to find one is not offered (the child did not ask).
-        if not self._store(dispatcher, tracker, person_knows=answer,
+        if not self._store(dispatcher, tracker, turn, person_knows=answer,
                            wants_help=None):
             return {"trusted_knows": None}
         return {"trusted_knows": answer, "trusted_help": False}
 
-    async def validate_trusted_help(
+    def validate_trusted_help(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "trusted_help"):
-            return {"trusted_help": kept(tracker, slot_value)}
         answer = yes_no(tracker, latest_text(tracker))
         if answer == "":
             dispatcher.utter_message(response="utter_yes_or_no")
             return {"trusted_help": None}
-        if not self._store(dispatcher, tracker, person_knows=None,
+        if not self._store(dispatcher, tracker, turn, person_knows=None,
                            wants_help=answer):
             return {"trusted_help": None}
         return {"trusted_help": answer}

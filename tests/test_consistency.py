@@ -185,3 +185,13 @@ def test_python_has_no_inline_dutch_copy():
             if len(text.split()) >= 3 and pattern.search(text):
                 offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {text[:50]}")
     assert not offenders, offenders
+
+
+def test_the_action_server_registers_every_action():
+    """rasa-sdk registers every concrete Action subclass; a base without a name breaks
+    the server at start-up, so bases must be abstract."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert "action_continue" in executor.actions

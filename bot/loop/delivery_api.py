@@ -29,7 +29,9 @@ log = logging.getLogger("mijnstem.deliveries")
 
 
 def _authorised(request: Request) -> bool:
-    expected = internal.token(deps.get().settings.pseudonym_secret)
+    """The action server already refuses requests without the secret
+    (bot/action_server.py); checked here again so these routes never depend on it."""
+    expected = deps.get().settings.action_secret
     given = request.headers.get(internal.HEADER, "")
     return hmac.compare_digest(given.encode(), expected.encode())
 

@@ -83,10 +83,11 @@ def team_figures(
     )) if ids else []
     topics = Counter(w.topic for w in shared_wishes)
 
-    people: list[Person] = list(session.scalars(
+    # Roles and contact wishes are encrypted: filtered here, not in SQL.
+    people = [p for p in session.scalars(
         select(Person).where(Person.child_id.in_(ids), Person.shared_summary_id.is_not(None),
-                             Person.replaced_at.is_(None), Person.contact_wish == "more")
-    )) if ids else []
+                             Person.replaced_at.is_(None))
+    ) if p.contact_wish == "more"] if ids else []
     siblings = {p.child_id for p in people if p.role in SIBLINGS}
     parents = {p.child_id for p in people if p.role in PARENTS}
 

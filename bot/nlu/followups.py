@@ -44,8 +44,8 @@ class FollowupClient:
 
     def __init__(self, base_url: str | None = None, secret: str | None = None) -> None:
         self.base_url = base_url if base_url is not None else action_server_base()
-        secret = secret if secret is not None else os.environ.get("MIJNSTEM_PSEUDONYM_SECRET")
-        self.headers = {internal.HEADER: internal.token(secret)} if secret else {}
+        secret = secret if secret is not None else os.environ.get(internal.SECRET_ENV)
+        self.headers = {internal.HEADER: secret} if secret else {}
         self._session: aiohttp.ClientSession | None = None
 
     @property

@@ -21,6 +21,7 @@ try:
 
     from bot.nlu import log_privacy
     from bot.privacy import tracker_events
+    from bot.storage.files import ensure_private_file, sqlite_path
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
     raise RuntimeError(f"the encrypted tracker store cannot be loaded: {exc}") from exc
 
@@ -47,6 +48,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         log_privacy.install()
         self.codec = _codec_from_environment()
+        path = sqlite_path(str(kwargs.get("host") or kwargs.get("url") or ""))
+        if path is not None:
+            ensure_private_file(path)  # 0600 before SQLite creates it
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(

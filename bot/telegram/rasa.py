@@ -16,12 +16,21 @@ log = logging.getLogger("mijnstem.telegram")
 SENDER_PREFIX = "tg-"
 
 
-def sender_for_chat(secret: str, chat_id: int) -> str:
+def sender_for_chat(secret: str, chat_id: int, generation: int = 0) -> str:
     """Rasa's sender id for a Telegram chat: stable, and not the chat id in clear.
 
-    The actions recognise the channel by the "tg-" prefix (actions.common.channel_of).
+    `generation` counts the sessions of the chat (bot.storage.repo.plan_link): another
+    child's code in a linked chat starts generation n+1, so a new sender id and a new
+    conversation. The actions recognise the channel by the "tg-" prefix
+    (actions.common.channel_of).
     """
-    return SENDER_PREFIX + keyed_hash(secret, f"telegram-chat:{chat_id}")
+    suffix = f":{generation}" if generation else ""
+    return SENDER_PREFIX + keyed_hash(secret, f"telegram-chat:{chat_id}{suffix}")
+
+
+def chat_hash(secret: str, chat_id: int) -> str:
+    """The keyed hash under which a chat's generation is stored."""
+    return keyed_hash(secret, f"telegram-chat-key:{chat_id}")
 
 
 class RasaUnavailable(RuntimeError):
@@ -61,7 +70,7 @@ class RasaClient:
         return cls(
             settings.rasa_webhook_url,
             f"http://{settings.host}:{settings.action_port}/health",
-            internal_token=internal.token(settings.pseudonym_secret),
+            internal_token=settings.action_secret,
         )
 
     async def close(self) -> None:
@@ -76,13 +85,16 @@ class RasaClient:
             return False
         return response.status_code == 200
 
-    async def send(self, sender: str, text: str) -> list[dict[str, Any]]:
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         if not await self.actions_up():
             raise RasaUnavailable("the action server is not reachable")
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
         try:
-            response = await self._client.post(
-                self.webhook_url, json={"sender": sender, "message": text}
-            )
+            response = await self._client.post(self.webhook_url, json=body)
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"Rasa is not reachable ({type(exc).__name__})") from exc
         if response.status_code in (502, 503, 504):

@@ -17,16 +17,17 @@ from actions.caseworker import (
 )
 from actions.summary import ActionShareSummary
 from bot import accounts
+from bot.domain import load_domain
 from bot.storage import interview, loop, repo
 from bot.storage.models import ChildMessage, FollowUp, Notice
-from tests.actions.conftest import load_tracker, responses, slot_events
+from tests.actions.conftest import load_tracker, responses, slot_events, validate_slot
 
 SENDER = "rest-unit-1"  # the fixture's sender
 
 
 async def run(action, tracker, domain=None) -> tuple[list[str], dict[str, Any], list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, domain or {})
+    events = await action.run(dispatcher, tracker, domain or load_domain())
     return responses(dispatcher), slot_events(events), dispatcher.messages
 
 
@@ -35,8 +36,8 @@ async def validate(text: str, intent: str = "inform", **slots: Any):
     tracker = load_tracker(text=text, intent=intent,
                            active_loop={"name": "caseworker_message_form"},
                            slots={"requested_slot": "message_to_caseworker", **slots})
-    result = await ValidateCaseworkerMessageForm().validate_message_to_caseworker(
-        text, dispatcher, tracker, {})
+    result = await validate_slot(ValidateCaseworkerMessageForm(), "message_to_caseworker",
+                                 text, dispatcher, tracker, load_domain())
     return result, responses(dispatcher)
 
 

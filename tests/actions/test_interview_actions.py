@@ -26,9 +26,10 @@ from actions.summary import (
 )
 from actions.trusted import ValidateTrustedForm
 from actions.wishes import ValidateWishForm
+from bot.domain import load_domain
 from bot.storage import interview, repo
 from bot.storage.models import Answer, Person, SharedSummary, TrustedPerson, Wish
-from tests.actions.conftest import load_tracker, responses, slot_events
+from tests.actions.conftest import load_tracker, responses, slot_events, validate_slot
 
 ALL_STEPS = ["wishes", "people", "trusted", "say", "continuity", "heard", "summary"]
 
@@ -43,8 +44,8 @@ def tracker(slot: str, text: str, intent: str = "inform", form: str = "people_fo
 async def validate(validator, slot: str, text: str, **kwargs: Any) -> tuple[dict, list[str]]:
     """Run one slot validation with `text` as the child's answer to that slot's question."""
     dispatcher = CollectingDispatcher()
-    result = await getattr(validator, f"validate_{slot}")(
-        text, dispatcher, tracker(slot, text, **kwargs), {}
+    result = await validate_slot(
+        validator, slot, text, dispatcher, tracker(slot, text, **kwargs), load_domain()
     )
     return result, responses(dispatcher)
 
@@ -201,14 +202,14 @@ async def test_wish_topic_is_classified_or_asked(configured, linked_child, domai
     linked_child(age=7)
     form = ValidateWishForm()
     dispatcher = CollectingDispatcher()
-    known = await form.validate_wish("ik wil op mijn voetbalclub blijven", dispatcher,
+    known = await validate_slot(form, "wish", "ik wil op mijn voetbalclub blijven", dispatcher,
                                      load_tracker(), domain)
     assert known["wish_topic"] == "hobby"
-    unknown = await form.validate_wish("een telefoon", CollectingDispatcher(), load_tracker(),
-                                       domain)
+    unknown = await validate_slot(
+        form, "wish", "een telefoon", CollectingDispatcher(), load_tracker(), domain
+    )
     assert unknown["wish_topic"] is None
-    asked = await form.validate_wish_topic(
-        "/choose", CollectingDispatcher(),
+    asked = await validate_slot(form, "wish_topic", "/choose", CollectingDispatcher(),
         tracker("wish_topic", '/choose{"choice":"toekomst"}', intent="choose", form="wish_form",
                 choice="toekomst", last_wish_id=unknown["last_wish_id"]), domain)
     assert asked == {"wish_topic": "toekomst"}
@@ -255,16 +256,14 @@ async def test_per_item_choice_shares_only_the_yes_items(configured, linked_chil
     _tell_everything(configured, linked_child(age=8))
     refs, _ = await _summary(domain)
     form = ValidateShareForm()
-    each = await form.validate_share_mode(
-        "", CollectingDispatcher(),
+    each = await validate_slot(form, "share_mode", "", CollectingDispatcher(),
         tracker("share_mode", '/choose{"choice":"each"}', intent="choose", form="share_form",
                 choice="each", share_refs=refs), domain)
     assert each["share_mode"] == "each" and each["share_item_text"] == "1. Wens (hobby): een hond"
     queue = each["share_queue"]
     for answer, intent in (("ja", "affirm"), ("nee", "deny"), ("weet niet", "dont_know"),
                            ("ja", "affirm")):
-        result = await form.validate_share_item(
-            answer, CollectingDispatcher(),
+        result = await validate_slot(form, "share_item", answer, CollectingDispatcher(),
             tracker("share_item", answer, intent=intent, form="share_form", share_refs=refs,
                     share_queue=queue), domain)
         queue = result["share_queue"]
@@ -290,12 +289,16 @@ async def test_typed_numbers_pick_items(configured, linked_child, domain):
     refs, _ = await _summary(domain)
     form = ValidateShareForm()
     wrong = CollectingDispatcher()
-    assert await form.validate_share_mode(
-        "7", wrong, tracker("share_mode", "7", intent="choose", form="share_form",
-                            share_refs=refs), domain) == {"share_mode": None}
+    assert await validate_slot(
+        form,
+        "share_mode",
+        "7",
+        wrong,
+        tracker("share_mode", "7", intent="choose", form="share_form", share_refs=refs),
+        domain,
+    ) == {"share_mode": None}
     assert responses(wrong) == ["utter_share_numbers_unknown"]
-    picked = await form.validate_share_mode(
-        "1 en 3", CollectingDispatcher(),
+    picked = await validate_slot(form, "share_mode", "1 en 3", CollectingDispatcher(),
         tracker("share_mode", "1 en 3", intent="choose", form="share_form", share_refs=refs),
         domain)
     assert picked == {"share_mode": "numbers", "share_item": True}
@@ -401,14 +404,19 @@ async def test_answers_survive_the_form_being_activated_again(configured, linked
     hoi = load_tracker(text="hoi", intent="greet", active_loop={"name": "people_form"},
                        slots=back)
     form = ValidatePeopleForm()
-    assert await form.validate_people_text("mn oma", CollectingDispatcher(), hoi, domain) == {
-        "people_text": "mn oma"}
-    assert await form.validate_people_confirm(True, CollectingDispatcher(), hoi, domain) == {
-        "people_confirm": True}
-    assert await ValidateTrustedForm().validate_trusted_has(
-        "no", CollectingDispatcher(), hoi, domain) == {"trusted_has": "no"}
-    assert await ValidateSayForm().validate_own_say(
-        False, CollectingDispatcher(), hoi, domain) == {"own_say": False}
-    assert await ValidateSayForm().validate_own_say(
-        "hoi", CollectingDispatcher(), hoi, domain) == {"own_say": None}
+    assert await validate_slot(
+        form, "people_text", "mn oma", CollectingDispatcher(), hoi, domain
+    ) == {"people_text": "mn oma"}
+    assert await validate_slot(
+        form, "people_confirm", True, CollectingDispatcher(), hoi, domain
+    ) == {"people_confirm": True}
+    assert await validate_slot(
+        ValidateTrustedForm(), "trusted_has", "no", CollectingDispatcher(), hoi, domain
+    ) == {"trusted_has": "no"}
+    assert await validate_slot(
+        ValidateSayForm(), "own_say", False, CollectingDispatcher(), hoi, domain
+    ) == {"own_say": False}
+    assert await validate_slot(
+        ValidateSayForm(), "own_say", "hoi", CollectingDispatcher(), hoi, domain
+    ) == {"own_say": None}
     assert rows(configured, Answer) == []

@@ -171,3 +171,22 @@ def test_demo_fills_a_development_database_once_and_refuses_production(run_cli, 
     refused = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=PROJECT_ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "development" in refused.stdout
+
+
+def test_telegram_links_only_from_sixteen(tmp_path: Path):
+    env = make_test_env(tmp_path / "var", TELEGRAM_BOT_USERNAME="MijnStemBot")
+
+    def invite(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "bot", "invite", *args],
+                                cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    for age in ("16", "18"):
+        out = invite("--age", age)
+        assert "telegram: https://t.me/MijnStemBot?start=" in out and "web chat:" in out
+    for args in (("--age", "15"), ("--age", "8"), ()):
+        out = invite(*args)
+        assert "t.me" not in out and "web chat:" in out, args
+        assert "telegram: not offered" in out

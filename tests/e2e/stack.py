@@ -81,6 +81,7 @@ def stack_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, s
     env.update(
         {
             "MIJNSTEM_ENV": "development",
+            "MIJNSTEM_ENV_FILE": "",
             "MIJNSTEM_VAR_DIR": str(var_dir),
             "DATABASE_URL": f"sqlite:///{var_dir / 'mijnstem.db'}",
             "TRACKER_DB_URL": f"sqlite:///{var_dir / 'rasa-tracker.db'}",
@@ -113,7 +114,7 @@ def start_stack(
             stack.logs.append(log)
             handle = open(log, "wb")  # noqa: SIM115 - closed with the process
             process = subprocess.Popen(
-                part.argv, cwd=PROJECT_ROOT, env={**env, **part.env, **(extra_env or {})},
+                part.argv, cwd=PROJECT_ROOT, env={**part.process_env(env), **(extra_env or {})},
                 stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
             )
             stack.processes.append(process)

@@ -3,7 +3,6 @@ server (aiosmtpd) on loopback, and helpers to build trackers and read alerts."""
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,11 +69,11 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 def with_mail(settings: Settings, port: int, **changes: Any) -> Settings:
-    return dataclasses.replace(
-        settings, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+    return settings.model_copy(update=dict(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
         smtp_from="mijnstem@test.invalid", safeguarding_contact_email="veilig@test.invalid",
         team_lead_email="teamleider@test.invalid", **changes,
-    )
+    ))
 
 
 def tracker(

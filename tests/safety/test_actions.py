@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -11,9 +10,10 @@ from sqlalchemy.orm import sessionmaker
 
 from actions import deps
 from actions.safety import ActionSafetyAlarm, ActionSafetyClose, ValidateSafetyForm
+from bot.domain import load_domain
 from bot.safety import notify
 from bot.storage.db import make_engine
-from tests.actions.conftest import responses, slot_events
+from tests.actions.conftest import responses, slot_events, validate_slot
 from tests.safety.conftest import all_alerts, tracker, with_mail
 
 
@@ -26,11 +26,11 @@ async def run_alarm(text: str, **kwargs: Any) -> tuple[list[str], list[dict[str,
 
 async def answer(text: str, intent: str, **slots: Any) -> tuple[list[str], dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    result = await ValidateSafetyForm().validate_safe_now(
-        text, dispatcher,
+    result = await validate_slot(
+        ValidateSafetyForm(), "safe_now", text, dispatcher,
         tracker(text, intent=intent, active_loop="safety_form",
                 slots={"requested_slot": "safe_now", **slots}),
-        {},
+        load_domain(),
     )
     await notify.wait_for_background()
     return responses(dispatcher), result
@@ -150,8 +150,9 @@ async def test_unsure_or_unclear_answers_are_asked_again(configured):
 
 async def test_an_answer_the_form_did_not_ask_for_is_ignored(configured):
     dispatcher = CollectingDispatcher()
-    result = await ValidateSafetyForm().validate_safe_now(
-        "hij slaat me", dispatcher, tracker("hij slaat me", active_loop="safety_form"), {}
+    result = await validate_slot(
+        ValidateSafetyForm(), "safe_now", "hij slaat me", dispatcher,
+        tracker("hij slaat me", active_loop="safety_form"), load_domain(),
     )
     assert result == {"safe_now": None} and dispatcher.messages == []
 
@@ -171,5 +172,5 @@ async def test_the_safety_check_ends_kindly(configured, answer_value, response):
 
 def test_settings_carry_the_alert_configuration(settings):
     assert settings.smtp_host is None and settings.alert_escalation_minutes == 30
-    changed = dataclasses.replace(settings, alert_escalation_minutes=5)
+    changed = settings.model_copy(update={"alert_escalation_minutes": 5})
     assert changed.alert_escalation_minutes == 5
