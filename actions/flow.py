@@ -65,8 +65,10 @@ class ActionContinue(TurnAction):
             return [SlotSet("next_step", "need_code")]
 
         just_linked = tracker.get_slot("link_result") == "linked" and _after_link(tracker)
+        # Back from a message to the caseworker: resume quietly (no "all done" again).
+        quiet = tracker.latest_action_name == "action_after_caseworker_message"
         if conversation is None:
-            if not _after_link(tracker):
+            if not _after_link(tracker) and not quiet:
                 dispatcher.utter_message(response="utter_ask_code")
             return [SlotSet("linked", False), SlotSet("next_step", "need_code")]
 
@@ -86,7 +88,7 @@ class ActionContinue(TurnAction):
         if just_linked:
             dispatcher.utter_message(response="utter_welcome")
             dispatcher.utter_message(response="utter_welcome_rules")
-        elif _after_link(tracker):
+        elif _after_link(tracker) and tracker.get_slot("link_result") != "other_child":
             dispatcher.utter_message(response="utter_already_linked")
         elif tracker.get_slot("redo_result") == "unknown":
             # action_redo_topic asked which topic: wait for the child's choice.
@@ -108,7 +110,7 @@ class ActionContinue(TurnAction):
             events.append(SlotSet("step_started", step))
         elif step == "summary" and step != started:
             events.append(SlotSet("step_started", step))
-        if step == "done" and intent != "greet":
+        if step == "done" and intent != "greet" and not quiet:
             dispatcher.utter_message(response="utter_all_done")
         return [*events, SlotSet("next_step", step)]
 

@@ -296,14 +296,21 @@ def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # ty
         )
         print(f"child {child.id}, invite valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
         print(f"web chat: {settings.public_web_url}/chat?code={code}")
-        if settings.telegram_bot_username:
+        # Telegram only from TELEGRAM_MIN_AGE (16): no link and no QR code below that,
+        # or when the age is not known (the bridge refuses such a chat too).
+        telegram = child.age is not None and child.age >= settings.telegram_min_age
+        if settings.telegram_bot_username and telegram:
             start = code.replace("-", "")
             deep_link = f"https://t.me/{settings.telegram_bot_username}?start={start}"
             print(f"telegram: {deep_link}")
+        elif settings.telegram_bot_username:
+            print(f"telegram: not offered (from {settings.telegram_min_age}; use the web chat)")
         if args.qr:
             from bot.web.qr import write_invite_qr
 
-            print(f"QR codes: {write_invite_qr(args.qr, settings=settings, code=code)}")
+            shown = settings if telegram else settings.model_copy(
+                update={"telegram_bot_username": None})
+            print(f"QR codes: {write_invite_qr(args.qr, settings=shown, code=code)}")
         print(f"the child sends: /start {code}")
         print(code)
     return 0

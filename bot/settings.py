@@ -15,6 +15,7 @@ explicit mapping to `load_settings(environ)`; then neither the process environme
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -186,6 +187,15 @@ class Settings(BaseSettings):
     # notice says how many were held back).
     unlinked_alerts_per_hour: int = Field(
         default=10, validation_alias=_env("MIJNSTEM_UNLINKED_ALERTS_PER_HOUR"))
+    # The answer loop (bot/storage/loop.py): open a shared item within this many Dutch
+    # working days, answer within that many; overdue answers go to the team lead.
+    followup_open_days: int = Field(
+        default=2, validation_alias=_env("MIJNSTEM_FOLLOWUP_OPEN_DAYS"))
+    followup_answer_days: int = Field(
+        default=10, validation_alias=_env("MIJNSTEM_FOLLOWUP_ANSWER_DAYS"))
+    # Seconds between the Telegram bridge's checks for answers to deliver at once.
+    followup_delivery_seconds: float = Field(
+        default=3.0, validation_alias=_env("MIJNSTEM_FOLLOWUP_DELIVERY_SECONDS"))
 
     @classmethod
     def settings_customise_sources(
@@ -324,10 +334,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     unsafe (outside development)."""
     try:
         if environ is None:
-            return Settings()
+            # MIJNSTEM_ENV_FILE names another file; empty: none (the tests, so that a
+            # developer's own .env cannot leak into them).
+            env_file = os.environ.get("MIJNSTEM_ENV_FILE", str(ENV_FILE))
+            return Settings(_env_file=env_file or None)  # type: ignore[call-arg]
         token = _ONLY_GIVEN.set(True)
         try:
-            return Settings(**dict(environ))
+            given: dict[str, Any] = dict(environ)
+            return Settings(**given)
         finally:
             _ONLY_GIVEN.reset(token)
     except ValidationError as exc:

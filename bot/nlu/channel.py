@@ -13,12 +13,20 @@ the Telegram bridge and the web chat use on loopback.
   answer is `utter_slow_down` ("I did not read this one, send it again in a moment"),
   with HTTP 200 so callers show it like any answer, and the header
   `X-MijnStem-Refused: rate-limit` so they can tell.
+- Per chat, the rate limit is taken BEFORE the safety scan: a flood costs no scans.
+  A message over the limit is still scanned, under a small limit of its own, so one
+  that signals danger is never refused.
+- Only our own commands and the button payloads the bot offered pass as "/intent"
+  (bot/nlu/command_filter.py); any other "/restart", "/ restart" or
+  "/safety_alarm{...}" is read as plain text.
+- Request bodies over `max_body_bytes` are refused (HTTP 413) before they are read.
 - Failures are logged without the message text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 import json
 import logging
@@ -33,7 +41,8 @@ try:
     from sanic.request import Request
     from sanic.response import HTTPResponse
 
-    from bot.nlu import log_privacy
+    from bot.loop import internal
+    from bot.nlu import command_filter, followups, log_privacy
     from bot.privacy.ratelimit import ChatLimiter
     from bot.privacy.text_input import CLIPPED_METADATA_KEY, MAX_MESSAGE_CHARS, clean_message
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
@@ -62,13 +71,38 @@ class MijnStemRestInput(RestInput):
         burst: int = 60,
         per_minute: float = 60,
         max_in_flight: int = 3,
+        max_body_bytes: int = 256 * 1024,
+        scans_when_limited_per_minute: float = 10,
     ) -> None:
         log_privacy.install()
         self.max_chars = int(max_chars)
+        self.max_body_bytes = int(max_body_bytes)
         self.limiter = ChatLimiter(
             burst=int(burst), per_minute=float(per_minute), max_in_flight=int(max_in_flight)
         )
+        # Over the limit, a message is still scanned for danger, but at most this often.
+        self.scan_limiter = ChatLimiter(
+            burst=5, per_minute=float(scans_when_limited_per_minute), max_in_flight=1
+        )
         self._refusals: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        # Answers from the team waiting for this chat (bot/nlu/followups.py).
+        self.followups = followups.FollowupClient()
+
+    async def _deliveries(
+        self, request: Request, sender: str, found: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Render the team's answers and mark them delivered."""
+        if not found:
+            return []
+        try:
+            messages, shown = await followups.render(
+                getattr(request.app.ctx, "agent", None), sender, found, self.name()
+            )
+        except Exception as exc:  # noqa: BLE001 - the answers wait for the next message
+            logger.error("answers not rendered: %s", type(exc).__name__)
+            return []
+        await self.followups.acknowledge(sender, shown)
+        return messages
 
     async def _render(self, request: Request, sender: str, response_name: str) -> list[dict]:
         """A domain response in the chat's age band, as REST answer messages."""
@@ -83,6 +117,29 @@ class MijnStemRestInput(RestInput):
         collector = CollectingOutputChannel()
         await collector.send_response(sender, dict(rendered))
         return collector.messages
+
+    async def _offered(self, request: Request, sender: str) -> set[str]:
+        """Button payloads of the bot's last answer in this chat."""
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return set()
+        try:
+            tracker = await agent.tracker_store.retrieve(sender)
+        except Exception as exc:  # noqa: BLE001 - unknown: nothing counts as offered
+            logger.error("offered buttons cannot be read: %s", type(exc).__name__)
+            return set()
+        return command_filter.offered_payloads(tracker.events) if tracker else set()
+
+    async def _scan_when_limited(self, sender: str, text: str) -> bool:
+        """Over the rate limit: does this message signal danger? Scanned at most
+        `scans_when_limited_per_minute` times per chat; beyond that it is refused."""
+        if not self.scan_limiter.acquire(sender):
+            return False
+        try:
+            full_text, _ = clean_message(text, len(text) + 1)
+            return _signals_danger(full_text)
+        finally:
+            self.scan_limiter.release(sender)
 
     async def _refusal(self, request: Request, sender: str) -> list[dict[str, Any]]:
         now = time.monotonic()
@@ -103,12 +160,39 @@ class MijnStemRestInput(RestInput):
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
         )
 
+        @webhook.listener("before_server_start")
+        async def cap_bodies(app: Any, _loop: Any) -> None:
+            # Sanic refuses bigger bodies (413) before reading them.
+            app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, self.max_body_bytes)
+
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @webhook.route(internal.DELIVER_PATH.removeprefix("/webhooks/rest"), methods=["POST"])
+        async def deliver(request: Request) -> HTTPResponse:
+            """For the Telegram bridge: this chat's waiting answers, rendered, at once."""
+            if not self.followups.enabled or not hmac.compare_digest(
+                request.headers.get(internal.HEADER, "").encode(),
+                self.followups.headers[internal.HEADER].encode(),
+            ):
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                payload = json.loads((request.body or b"").decode("utf-8"))
+            except ValueError:
+                return _bad_request("invalid_json", "the request body is not JSON")
+            sender = payload.get("sender") if isinstance(payload, dict) else None
+            if not isinstance(sender, str) or not sender or len(sender) > 128:
+                return _bad_request("invalid_sender", "'sender' must be a short string")
+            found = await self.followups.pending(sender)
+            return response.json(await self._deliveries(request, sender, found))
+
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > self.max_body_bytes:
+                return response.json(
+                    {"error": "too_large", "detail": "the request body is too large"},
+                    status=413)
             try:
                 payload = json.loads((request.body or b"").decode("utf-8"))
             except UnicodeDecodeError:
@@ -125,10 +209,15 @@ class MijnStemRestInput(RestInput):
             metadata = payload.get("metadata")
             metadata = dict(metadata) if isinstance(metadata, dict) else None
 
-            # Safety first: a message that signals danger is never refused or cut away.
-            full_text, _ = clean_message(text, len(text) + 1)
-            alarm = _signals_danger(full_text)
+            # The rate limit first, so a flood costs no safety scans; but a message that
+            # signals danger is never refused or cut away.
             acquired = self.limiter.acquire(sender)
+            if acquired:
+                full_text, _ = clean_message(text, len(text) + 1)
+                alarm = _signals_danger(full_text)
+            else:
+                alarm = await self._scan_when_limited(sender, text)
+                full_text = text
             if not acquired and not alarm:
                 return response.json(
                     await self._refusal(request, sender),
@@ -138,11 +227,23 @@ class MijnStemRestInput(RestInput):
             try:
                 cleaned, clipped = clean_message(text, self.max_chars)
                 if clipped and alarm:
-                    cleaned = _alarming_window(full_text, self.max_chars)
+                    cleaned = _alarming_window(clean_message(full_text, len(full_text) + 1)[0],
+                                               self.max_chars)
+                if command_filter.is_slash_text(cleaned) and not command_filter.is_own_command(
+                    cleaned
+                ):
+                    # Only our commands and offered buttons run an intent directly.
+                    offered = await self._offered(request, sender)
+                    cleaned = command_filter.filter_message(cleaned, offered)
                 if clipped:
                     metadata = {**(metadata or {}), CLIPPED_METADATA_KEY: len(text)}
                 input_channel = payload.get("input_channel")
                 collector = CollectingOutputChannel()
+                # Alongside the message: are answers from the team waiting? (Not when the
+                # child signals danger: then only help.)
+                waiting = None if alarm else asyncio.ensure_future(
+                    self.followups.pending(sender)
+                )
                 try:
                     await on_new_message(
                         UserMessage(
@@ -162,6 +263,8 @@ class MijnStemRestInput(RestInput):
                 messages = list(collector.messages)
                 if clipped:
                     messages += await self._render(request, sender, "utter_message_clipped")
+                if waiting is not None:
+                    messages += await self._deliveries(request, sender, await waiting)
                 return response.json(messages)
             finally:
                 if acquired:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -179,6 +179,16 @@ def overdue_follow_ups(*, session: Session, now: datetime | None = None) -> list
     ))
 
 
+def late_to_open(*, session: Session, now: datetime | None = None) -> list[FollowUp]:
+    """Follow-ups nobody opened before their open deadline (open children only)."""
+    now = now or utcnow()
+    return list(session.scalars(
+        select(FollowUp).join(Child, Child.id == FollowUp.child_id).where(
+            FollowUp.opened_at.is_(None), FollowUp.open_due < now, Child.closed_at.is_(None),
+        ).order_by(FollowUp.open_due)
+    ))
+
+
 def waiting_follow_ups(*, session: Session, child_ids: Iterable[int]) -> list[FollowUp]:
     """Unanswered follow-ups of these children, soonest deadline first (the caseload)."""
     ids = list(child_ids)
@@ -214,6 +224,72 @@ def has_pending_for_sender(*, session: Session, sender_hash: str) -> bool:
         .limit(1)
     )
     return session.scalar(query) is not None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One answer as the chat shows it: who signed it, its status, the words for the
+    child, and what it answers ("wish" or "message", with the child's own words)."""
+
+    reply_id: int
+    status: str
+    text: str | None
+    signed_as: str
+    kind: str
+    words: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"reply_id": self.reply_id, "status": self.status, "text": self.text,
+                "signed_as": self.signed_as, "kind": self.kind, "words": self.words}
+
+
+def pending_deliveries(*, session: Session, sender_hash: str, limit: int = 5) -> list[Delivery]:
+    """What this chat's child has not seen yet (oldest first, at most `limit` at once).
+    Not marked: the channel acknowledges what it showed (`acknowledge`)."""
+    query = (
+        select(FollowUpReply)
+        .join(FollowUp, FollowUp.id == FollowUpReply.follow_up_id)
+        .join(ConversationSession, ConversationSession.child_id == FollowUp.child_id)
+        .where(ConversationSession.sender_hash == sender_hash,
+               FollowUpReply.delivered_at.is_(None))
+        .order_by(FollowUpReply.id)
+        .limit(limit)
+    )
+    return [
+        Delivery(reply_id=reply.id, status=reply.status, text=reply.text,
+                 signed_as=reply.signed_as, kind=reply.follow_up.kind,
+                 words=item_text(reply.follow_up))
+        for reply in session.scalars(query)
+    ]
+
+
+def acknowledge(
+    *, session: Session, sender_hash: str, reply_ids: Iterable[int], now: datetime | None = None
+) -> list[int]:
+    """Mark these replies delivered, only if they belong to this chat's child and were
+    not delivered before (so two channels cannot both count one). Returns the ids marked."""
+    ids = list(reply_ids)
+    if not ids:
+        return []
+    conversation = session.scalar(
+        select(ConversationSession).where(ConversationSession.sender_hash == sender_hash)
+    )
+    if conversation is None:
+        return []
+    own = select(FollowUp.id).where(FollowUp.child_id == conversation.child_id)
+    when = now or utcnow()
+    marked = []
+    for reply_id in ids:
+        result = session.execute(
+            update(FollowUpReply)
+            .where(FollowUpReply.id == reply_id, FollowUpReply.delivered_at.is_(None),
+                   FollowUpReply.follow_up_id.in_(own))
+            .values(delivered_at=when)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            marked.append(reply_id)
+    session.flush()
+    return marked
 
 
 def mark_delivered(
@@ -331,6 +407,14 @@ def last_delivered_reply(*, session: Session, child_id: int) -> FollowUpReply | 
             FollowUp.child_id == child_id, FollowUpReply.delivered_at.is_not(None)
         ).order_by(FollowUpReply.delivered_at.desc(), FollowUpReply.id.desc()).limit(1)
     )
+
+
+def has_reaction(*, session: Session, reply_id: int, reaction: str | None = None) -> bool:
+    """Whether the child reacted to this reply (with this reaction, if given)."""
+    query = select(ChildMessage.id).where(ChildMessage.reply_id == reply_id)
+    if reaction is not None:
+        query = query.where(ChildMessage.reaction == reaction)
+    return session.scalar(query.limit(1)) is not None
 
 
 def messages_for_child(*, session: Session, child_id: int) -> list[ChildMessage]:

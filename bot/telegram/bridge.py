@@ -17,7 +17,7 @@ import asyncio
 import logging
 import math
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,13 +28,22 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import invites
+from bot.chat_commands import LINK_INTENT, parse_command
 from bot.notify import templates
+from bot.privacy import link_limits
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
-from bot.storage import repo
+from bot.storage import loop, repo
 from bot.telegram import caseworkers, pending
 from bot.telegram.dedupe import RecentUpdates
-from bot.telegram.rasa import RasaClient, RasaRejected, RasaUnavailable, sender_for_chat
+from bot.telegram.rasa import (
+    RasaClient,
+    RasaRejected,
+    RasaUnavailable,
+    chat_hash,
+    sender_for_chat,
+)
 from bot.telegram.render import PayloadStore, Reply, chosen_title, keyboard, render
 from bot.telegram.texts import DomainResponses
 
@@ -53,6 +62,8 @@ MAX_ATTEMPTS = 5
 SEND_RETRY_DELAYS = (1.0, 3.0, 10.0, 30.0)
 # Say "ik ben even bezig" at most this often per chat while Rasa is down.
 BUSY_INTERVAL = 60.0
+# Earlier sessions of a chat that a child's own code can lead back to.
+MAX_GENERATIONS = 20
 
 CASEWORKER_TEMPLATES = {
     caseworkers.LinkOutcome.LINKED: "notify/caseworker_linked.txt",
@@ -87,7 +98,14 @@ class Bridge:
         self.rasa_down = False
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._busy_said: dict[str, float] = {}
+        # Chat id -> its current generation (bot.storage.repo.plan_link); the bridge is
+        # the only writer, so this saves a query per message.
+        self._generations: OrderedDict[int, int] = OrderedDict()
+        self.max_chats = settings.telegram_max_chats_in_memory
         self._draining = False
+        # Chats whose Telegram chat id is stored with their conversation (so the team's
+        # answers can reach them at once); checked once per chat per process.
+        self._addressed: set[str] = set()
         # Chats with kept messages. The one bridge process is the only writer, so after
         # `load_waiting` this set saves a query per message; None: ask the database.
         self._waiting: set[str] | None = None
@@ -116,12 +134,17 @@ class Bridge:
         code = " ".join(context.args or [])
         if code and await self._caseworker_code(context.bot, chat_id, code):
             return
-        await self.forward(context.bot, chat_id, message.text or "/start")
+        text = message.text or "/start"
+        if await self._before_link(context.bot, chat_id, text):
+            return
+        await self.forward(context.bot, chat_id, text)
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Text, and the commands /stop, /help, /privacy: Rasa knows them all."""
         message, chat_id = _message_and_chat(update)
         if message is None or chat_id is None or not message.text:
+            return
+        if await self._before_link(context.bot, chat_id, message.text):
             return
         await self.forward(context.bot, chat_id, message.text)
 
@@ -173,7 +196,8 @@ class Bridge:
 
     async def forward(self, bot: Bot, chat_id: int, text: str) -> None:
         """Pass one message to Rasa and send the answers; keep it if Rasa cannot take it."""
-        sender = sender_for_chat(self.settings.pseudonym_secret, chat_id)
+        sender = await self._sender(chat_id)
+        self._forget_idle_chats()
         async with self._locks[sender]:
             if self.rasa_down or await self._has_pending(sender):
                 # Earlier messages of this chat wait: this one goes behind them.
@@ -181,7 +205,11 @@ class Bridge:
                 return
             started = time.monotonic()
             try:
-                answers = await self.rasa.send(sender, text)
+                answers = await self.rasa.send(sender, text, metadata={
+                    # Failed invite codes are counted per Telegram user too.
+                    link_limits.METADATA_KEY: link_limits.subject_for_telegram_user(
+                        self.settings.pseudonym_secret, chat_id),
+                })
             except (RasaUnavailable, RasaRejected) as exc:
                 log.warning("Rasa cannot take a message of %s now: %s", short(sender), exc)
                 if isinstance(exc, RasaUnavailable):
@@ -191,6 +219,60 @@ class Bridge:
             log.debug("%s: %d answers in %.0f ms", short(sender), len(answers),
                       (time.monotonic() - started) * 1000)
             await self.reply(bot, chat_id, answers)
+            if sender not in self._addressed:
+                await self._remember_address(sender, chat_id)
+
+    async def _remember_address(self, sender: str, chat_id: int) -> None:
+        """Store the chat id (encrypted) with a linked conversation, so that answers
+        from the team can be sent at once (deliver_followups)."""
+        secret = self.settings.pseudonym_secret
+
+        def remember(*, session: Session) -> bool:
+            conversation = repo.find_conversation(
+                session=session, sender_hash=sender_hash(secret, sender)
+            )
+            if conversation is None:
+                return False
+            loop.set_chat_address(session=session, conversation=conversation,
+                                  address=str(chat_id))
+            return True
+
+        try:
+            if await self._db(remember):
+                self._addressed.add(sender)
+        except SQLAlchemyError as exc:
+            log.error("chat address not stored: %s", type(exc).__name__)
+
+    async def deliver_followups(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Repeating job: the team's answers go to Telegram chats at once."""
+        await self.deliver_waiting(context.bot)
+
+    async def deliver_waiting(self, bot: Bot) -> int:
+        """Send waiting answers to every Telegram chat that has some. Returns how many
+        chats got answers."""
+
+        def chats(*, session: Session) -> list[str]:
+            found = loop.sessions_with_pending(session=session, channel="tg")
+            return [c.chat_address for c in found if c.chat_address]
+
+        try:
+            addresses = await self._db(chats)
+        except SQLAlchemyError as exc:
+            log.error("waiting answers cannot be read: %s", type(exc).__name__)
+            return 0
+        delivered = 0
+        for address in addresses:
+            try:
+                chat_id = int(address)
+            except ValueError:
+                continue
+            sender = sender_for_chat(self.settings.pseudonym_secret, chat_id)
+            async with self._locks[sender]:
+                answers = await self.rasa.deliver(sender)
+                if answers:
+                    await self.reply(bot, chat_id, answers)
+                    delivered += 1
+        return delivered
 
     async def drain(self, bot: Bot) -> int:
         """Hand kept messages to Rasa, oldest chat first, each chat in order.
@@ -302,10 +384,14 @@ class Bridge:
 
     async def _keep(self, bot: Bot, sender: str, chat_id: int, text: str) -> None:
         try:
-            await self._db(pending.add, sender=sender, chat_id=chat_id, text=text)
+            await self._db(pending.add, sender=sender, chat_id=chat_id, text=text,
+                           per_chat=self.settings.telegram_pending_per_chat,
+                           total=self.settings.telegram_pending_total)
             if self._waiting is not None:
                 self._waiting.add(sender)
             log.info("message of %s kept until Rasa is back", short(sender))
+        except pending.QueueFull as exc:
+            log.warning("message of %s not kept: %s", short(sender), exc)
         except SQLAlchemyError as exc:
             log.error("message of %s could not be kept: %s", short(sender), type(exc).__name__)
         now = time.monotonic()
@@ -336,6 +422,84 @@ class Bridge:
             return await self._db(lookup)
         except SQLAlchemyError:
             return None
+
+    # --- sessions of a chat -----------------------------------------------------------
+
+    async def _sender(self, chat_id: int) -> str:
+        """Rasa's sender id for the chat's current session."""
+        generation = self._generations.get(chat_id)
+        if generation is None:
+            try:
+                generation = await self._db(
+                    repo.current_generation,
+                    chat_hash=chat_hash(self.settings.pseudonym_secret, chat_id))
+            except SQLAlchemyError as exc:
+                # Unknown for now: the first session; not remembered, asked again.
+                log.error("chat session cannot be read: %s", type(exc).__name__)
+                return sender_for_chat(self.settings.pseudonym_secret, chat_id)
+            self._remember_generation(chat_id, generation)
+        return sender_for_chat(self.settings.pseudonym_secret, chat_id, generation)
+
+    def _remember_generation(self, chat_id: int, generation: int) -> None:
+        self._generations[chat_id] = generation
+        self._generations.move_to_end(chat_id)
+        while len(self._generations) > self.max_chats:
+            self._generations.popitem(last=False)
+
+    async def _before_link(self, bot: Bot, chat_id: int, text: str) -> bool:
+        """An invite code (`/start CODE` or a bare code): choose the session it belongs
+        in before Rasa sees it. Another child's valid code in a linked chat starts a
+        fresh session (a new generation, so a new sender id): child B never sees A's
+        conversation, and A's words are never stored as B's. A child under
+        `telegram_min_age` is refused kindly and offered the web chat. True when the
+        message has been answered here."""
+        parsed = parse_command(text)
+        if parsed is None or parsed[0] != LINK_INTENT or not parsed[1]:
+            return False
+        code = parsed[1]
+        secret = self.settings.pseudonym_secret
+        key = chat_hash(secret, chat_id)
+
+        def plan(*, session: Session) -> tuple[repo.LinkPlan, int]:
+            gens = repo.generations(session=session, chat_hash=key)[:MAX_GENERATIONS]
+            hashes = [sender_hash(secret, sender_for_chat(secret, chat_id, g)) for g in gens]
+            chosen = repo.plan_link(session=session, code_hash=invites.code_hash(secret, code),
+                                    sender_hashes=hashes, min_age=self.settings.telegram_min_age)
+            if chosen.too_young:
+                return chosen, gens[0]
+            if chosen.fresh:
+                return chosen, repo.next_generation(session=session, chat_hash=key)
+            generation = gens[chosen.index or 0]
+            if generation != gens[0]:
+                repo.set_generation(session=session, chat_hash=key, generation=generation)
+            return chosen, generation
+
+        try:
+            chosen, generation = await self._db(plan)
+        except SQLAlchemyError as exc:
+            # The action checks again and never moves a linked chat.
+            log.error("invite code cannot be checked here: %s", type(exc).__name__)
+            return False
+        self._remember_generation(chat_id, generation)
+        if chosen.fresh:
+            log.info("another child's code: chat moves on to a fresh session")
+        if not chosen.too_young:
+            return False
+        url = f"{self.settings.public_web_url.rstrip('/')}/chat?code={invites.normalise(code)}"
+        answer = self.responses.text("utter_link_telegram_too_young", chosen.age_group)
+        await self._send(bot, chat_id, Reply(text=answer.replace("{web_chat_url}", url)))
+        return True
+
+    def _forget_idle_chats(self) -> None:
+        """Per-chat state in memory stays bounded: idle chats are forgotten."""
+        if len(self._locks) > self.max_chats:
+            for sender in [s for s, lock in self._locks.items() if not lock.locked()]:
+                del self._locks[sender]
+                if len(self._locks) <= self.max_chats // 2:
+                    break
+        if len(self._busy_said) > self.max_chats:
+            cutoff = time.monotonic() - self.busy_interval
+            self._busy_said = {s: t for s, t in self._busy_said.items() if t > cutoff}
 
     async def _caseworker_code(self, bot: Bot, chat_id: int, code: str) -> bool:
         """True when the code was a caseworker's (and has been answered here)."""

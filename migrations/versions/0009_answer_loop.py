@@ -1,7 +1,7 @@
 """answer loop: portal accounts, follow-ups, child messages, assignments, notices, audit
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
@@ -158,18 +158,16 @@ def downgrade() -> None:
     op.drop_table('follow_up_reply')
     op.drop_table('follow_up')
     op.drop_table('child_message')
-    with op.batch_alter_table('conversation_session', schema=None) as batch_op:
-        batch_op.drop_column('chat_address')
-    with op.batch_alter_table('child', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_child_team'))
-        batch_op.drop_column('team')
-    with op.batch_alter_table('caseworker', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_caseworker_team'))
-        batch_op.drop_column('active')
-        batch_op.drop_column('last_login_at')
-        batch_op.drop_column('locked_until')
-        batch_op.drop_column('failed_logins')
-        batch_op.drop_column('totp_secret')
-        batch_op.drop_column('password_hash')
-        batch_op.drop_column('team')
-        batch_op.drop_column('role')
+    # On SQLite a batch drop_column rebuilds the table, and dropping the old `child`
+    # table (foreign keys on) would cascade-delete every row that refers to it. SQLite
+    # 3.35+ drops a column in place; other databases do so anyway.
+    op.drop_index(op.f('ix_child_team'), table_name='child')
+    op.drop_index(op.f('ix_caseworker_team'), table_name='caseworker')
+    for table, column in [
+        ('conversation_session', 'chat_address'), ('child', 'team'),
+        ('caseworker', 'active'), ('caseworker', 'last_login_at'),
+        ('caseworker', 'locked_until'), ('caseworker', 'failed_logins'),
+        ('caseworker', 'totp_secret'), ('caseworker', 'password_hash'),
+        ('caseworker', 'team'), ('caseworker', 'role'),
+    ]:
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')

@@ -69,7 +69,7 @@ def test_dead_database_gets_a_clear_message(run_cli, tmp_path):
 
 def _db(tmp_path: Path):
     from bot.settings import load_settings
-    from bot.storage.db import make_engine, make_session_factory
+    from bot.storage.db import make_engine
 
     settings = load_settings(make_test_env(tmp_path / "var"))
     return make_engine(settings), settings
@@ -134,3 +134,59 @@ def test_cli_commands_are_in_the_audit_log(run_cli, tmp_path):
         ("cli.forget", "child:1", True, "cli"),
     ]
     assert all(e.actor.startswith("cli:") for e in events)
+
+
+def test_demo_fills_a_development_database_once_and_refuses_production(run_cli, tmp_path):
+    out = run_cli("demo")
+    assert "DEMO" in out.stdout
+    password = out.stdout.strip().splitlines()[-1].split(": ", 1)[1]
+    again = run_cli("demo", ok=False)
+    assert again.returncode == 1 and "already loaded" in again.stdout
+
+    from bot import accounts
+    from bot.loop.figures import team_figures
+    from bot.storage import loop
+    from bot.storage.db import make_session_factory
+
+    engine, _ = _db(tmp_path)
+    with make_session_factory(engine).begin() as session:
+        lead = accounts.verify_login(session=session, email="teamleider@demo.mijnstem.invalid",
+                                     password=password)
+        assert lead.ok and lead.account is not None and lead.account.role == "teamlead"
+        children = loop.team_children(session=session, team="Demo-team")
+        assert len(children) == 5
+        assert all((c.display_name or "").startswith("DEMO ") for c in children)
+        assert [c.display_name for c in loop.team_inbox(session=session, team="Demo-team")] == [
+            "DEMO Lotte"]
+        noor = next(c for c in children if c.display_name == "DEMO Noor")
+        assert len(loop.assignment_history(session=session, child_id=noor.id)) == 2
+        assert loop.pending_replies(session=session, child_id=noor.id)  # waiting for Noor
+        assert loop.overdue_follow_ups(session=session)  # Aylin's second wish
+        assert team_figures(session=session, team="Demo-team").active_children is None
+    engine.dispose()
+
+    env = make_test_env(tmp_path / "prod", MIJNSTEM_ENV="production",
+                        MIJNSTEM_ENCRYPTION_KEYS="x" * 43 + "=", MIJNSTEM_PSEUDONYM_SECRET="s",
+                        MIJNSTEM_WEB_SECRET="w")
+    refused = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "development" in refused.stdout
+
+
+def test_telegram_links_only_from_sixteen(tmp_path: Path):
+    env = make_test_env(tmp_path / "var", TELEGRAM_BOT_USERNAME="MijnStemBot")
+
+    def invite(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "bot", "invite", *args],
+                                cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    for age in ("16", "18"):
+        out = invite("--age", age)
+        assert "telegram: https://t.me/MijnStemBot?start=" in out and "web chat:" in out
+    for args in (("--age", "15"), ("--age", "8"), ()):
+        out = invite(*args)
+        assert "t.me" not in out and "web chat:" in out, args
+        assert "telegram: not offered" in out

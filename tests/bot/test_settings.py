@@ -3,6 +3,7 @@ web address must be https, and nothing secret shows in a repr. Files are private
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 from pathlib import Path
@@ -143,9 +144,23 @@ def test_an_older_dev_secrets_file_gains_the_new_secret_privately(tmp_path: Path
     var = tmp_path / "var"
     var.mkdir(mode=0o755)
     old = var / "dev-secrets.json"
-    old.write_text('{"MIJNSTEM_ENCRYPTION_KEYS": "%s", "MIJNSTEM_PSEUDONYM_SECRET": "old",'
-                   ' "MIJNSTEM_WEB_SECRET": "web"}' % Fernet.generate_key().decode())
+    old.write_text(json.dumps({"MIJNSTEM_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                               "MIJNSTEM_PSEUDONYM_SECRET": "old", "MIJNSTEM_WEB_SECRET": "web"}))
     old.chmod(0o644)
     settings = load_settings(make_test_env(var))
     assert settings.pseudonym_secret == "old" and settings.action_secret
     assert mode(var) == 0o700 and mode(old) == 0o600
+
+
+def test_the_env_file_can_be_switched_off(tmp_path: Path) -> None:
+    """MIJNSTEM_ENV_FILE empty: no .env is read (the tests set it)."""
+    env_file = tmp_path / "dotenv"
+    env_file.write_text("MIJNSTEM_ENV=development\nTELEGRAM_BOT_USERNAME=FromDotEnv\n")
+    base = {k: v for k, v in make_test_env(tmp_path / "var").items()}
+    script = ("from bot.settings import load_settings; "
+              "print(load_settings().telegram_bot_username)")
+    for value, expected in ((str(env_file), "FromDotEnv"), ("", "None")):
+        result = subprocess.run([APP_PYTHON, "-c", script], cwd=PROJECT_ROOT,
+                                env={**base, "MIJNSTEM_ENV_FILE": value},
+                                capture_output=True, text=True, timeout=60)
+        assert result.stdout.strip() == expected, result.stderr

@@ -81,6 +81,7 @@ def stack_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, s
     env.update(
         {
             "MIJNSTEM_ENV": "development",
+            "MIJNSTEM_ENV_FILE": "",
             "MIJNSTEM_VAR_DIR": str(var_dir),
             "DATABASE_URL": f"sqlite:///{var_dir / 'mijnstem.db'}",
             "TRACKER_DB_URL": f"sqlite:///{var_dir / 'rasa-tracker.db'}",

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.action_server import ACTION_SECRET_HEADER
-from bot.settings import load_settings
+from bot.settings import PROJECT_ROOT, load_settings
 from bot.stack import services
 from tests.e2e.stack import free_port, stack_env
-from bot.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,8 @@ class StandInRasa:
         self.failure: Exception | None = None
         self.received: list[tuple[str, str]] = []
 
-    async def send(self, sender: str, text: str) -> list[dict[str, Any]]:
+    async def send(self, sender: str, text: str,
+                   metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if self.failure is not None:
             raise self.failure
         self.received.append((sender, text))

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 CHILD_CHAT = 918_273_645
 CASEWORKER_CHAT = 600_300_400
-AGE_GROUP = "6-9"
+AGE_GROUP = "14-18"
 WISH = "ik wil vaker videobellen met mijn moeder"
 RESPONSES = DomainResponses.load()
 
@@ -85,7 +85,7 @@ def test_a_child_talks_to_mijn_stem_on_telegram(
     stack = tg_stack
     stack.cli("caseworker", "add", "sam@example.org", "--name", "Sam")
     cw_code = stack.cli("caseworker", "telegram-code", "sam@example.org").stdout.split()[-1]
-    invite = stack.cli("invite", "--age", "8", "--caseworker", "sam@example.org").stdout
+    invite = stack.cli("invite", "--age", "16", "--caseworker", "sam@example.org").stdout
     child_id = int(re.search(r"child (\d+)", invite).group(1))  # type: ignore[union-attr]
     child_code = invite.split()[-1]
 

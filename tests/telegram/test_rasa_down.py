@@ -40,7 +40,7 @@ def test_messages_wait_for_rasa_and_are_answered_in_order(
     tg_stack: Stack, tg_api: FakeTelegramAPI, tmp_path: Path
 ):
     stack = tg_stack
-    invite = stack.cli("invite", "--age", "15").stdout
+    invite = stack.cli("invite", "--age", "16").stdout
     child_id = int(invite.split()[1].rstrip(","))
     code = invite.split()[-1]
     rasa_port, actions_port = free_port(), free_port()

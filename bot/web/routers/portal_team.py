@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bot import accounts, audit
+from bot.loop.figures import MIN_COUNT, team_figures
 from bot.portal import sessions
-from bot.portal.figures import MIN_COUNT, team_figures
+from bot.portal.figures import we_did
 from bot.storage import loop
 from bot.storage.models import Caseworker
 from bot.web.deps import DbDep, TemplatesDep
@@ -55,11 +56,18 @@ async def team_report(
 ) -> Response:
     with db.begin():
         figures = team_figures(session=db, team=user.account.team)
+        rows = we_did(session=db, team=user.account.team)
         audit.record(session=db, action="team.report", actor=user.account, detail=user.account.team)
     return templates.TemplateResponse(
         request,
         "portal/report.html",
-        {"user": user.account, "csrf": user.csrf, "figures": figures, "min_count": MIN_COUNT},
+        {
+            "user": user.account,
+            "csrf": user.csrf,
+            "figures": figures,
+            "rows": rows,
+            "min_count": MIN_COUNT,
+        },
     )
 
 

@@ -201,8 +201,14 @@ def test_audit_record_and_team_view(sessions):
         assert [(e.action, e.source) for e in refused] == [("cli.export", "cli")]
 
 
-def test_migration_0009_downgrades(engine: Engine):
-    migrate.downgrade(engine, "0006")
+def test_migration_0009_downgrades_and_keeps_the_children(engine: Engine, sessions):
+    child_id, _, _ = _setup(sessions)
+    _share_wish(sessions, child_id)
+    migrate.downgrade(engine, "0007")
+    with engine.connect() as conn:
+        # Dropping columns must not rebuild `child` (a rebuild cascades on SQLite).
+        assert conn.execute(text("SELECT count(*) FROM child")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM wish")).scalar_one() == 1
     tables = set(inspect(engine).get_table_names())
     assert "follow_up" not in tables and "audit_event" not in tables
     assert "role" not in {c["name"] for c in inspect(engine).get_columns("caseworker")}
