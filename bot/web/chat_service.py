@@ -73,7 +73,8 @@ class ChatService:
         replies = await self.rasa.send(chat.sender, text)
         entries = [Entry("child", shown_as)] if shown_as is not None else []
         entries += [
-            Entry("bot", m.text, [(b.title, b.payload) for b in m.buttons]) for m in replies
+            Entry("bot", m.text, [(b.title, b.payload) for b in m.buttons], m.image)
+            for m in replies
         ]
         await run_in_threadpool(self.store.record, chat, entries)
         return replies

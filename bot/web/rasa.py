@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bot.network import CIRCLE_IMAGE_REF, WEB_CIRCLE_URL
+
 
 class RasaUnavailable(RuntimeError):
     """Rasa (or the action server behind it) did not answer properly; try again later."""
@@ -22,11 +24,14 @@ class Button:
 class BotMessage:
     text: str
     buttons: list[Button] = field(default_factory=list)
+    image: str | None = None  # only our own picture: WEB_CIRCLE_URL
 
 
 def parse_reply(body: object) -> list[BotMessage]:
-    """Rasa's REST reply: a list of {"text", "buttons", "image", ...}. Only text and buttons
-    are shown; anything else (images, custom payloads) is not used by this bot."""
+    """Rasa's REST reply: a list of {"text", "buttons", "image", ...}. Text and buttons are
+    shown; the only image is the child's own network circle (CIRCLE_IMAGE_REF), served by
+    the web app itself. Any other image URL is dropped: the page loads nothing from
+    elsewhere."""
     if not isinstance(body, list):
         raise RasaUnavailable("unexpected reply from Rasa")
     messages: list[BotMessage] = []
@@ -39,8 +44,11 @@ def parse_reply(body: object) -> list[BotMessage]:
             for b in item.get("buttons") or []
             if isinstance(b, dict) and b.get("payload")
         ]
-        if isinstance(text, str) and (text.strip() or buttons):
-            messages.append(BotMessage(text=text, buttons=buttons))
+        image = WEB_CIRCLE_URL if item.get("image") == CIRCLE_IMAGE_REF else None
+        if not isinstance(text, str):
+            text = ""
+        if text.strip() or buttons or image:
+            messages.append(BotMessage(text=text, buttons=buttons, image=image))
     return messages
 
 

@@ -39,9 +39,12 @@ class Entry:
     sender: str  # "bot" or "child"
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, payload)
+    image: str | None = None  # a path on this web app (the child's circle)
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"from": self.sender, "text": self.text}
+        if self.image:
+            data["image"] = self.image
         if self.buttons:
             data["buttons"] = [{"title": t, "payload": p} for t, p in self.buttons]
         return data
@@ -54,6 +57,7 @@ class Entry:
             sender=str(data.get("from")),
             text=str(data.get("text") or ""),
             buttons=[(str(b["title"]), str(b["payload"])) for b in buttons],
+            image=str(data["image"]) if data.get("image") else None,
         )
 
 

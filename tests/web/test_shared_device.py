@@ -197,3 +197,44 @@ async def test_unlinked_transcript_is_found_and_erased(
     with web_db.begin() as session:
         row = session.scalars(select(WebSession)).one()
         assert row.transcript == "[]"
+
+
+async def test_the_childs_circle_in_the_web_chat(
+    client: httpx.AsyncClient,
+    fake_rasa: FakeRasa,
+    web_db: sessionmaker[Session],
+    two_children: dict[str, tuple[int, str]],
+) -> None:
+    """An action's `image: mijnstem:circle` becomes this chat's own /chat/circle.png;
+    any other image URL is dropped."""
+    from bot.network import CIRCLE_IMAGE_REF, WEB_CIRCLE_URL
+    from bot.storage import interview
+
+    child_a, code_a = two_children["A"]
+    assert (await client.get(WEB_CIRCLE_URL)).status_code == 404  # no chat yet
+    await open_chat(client, code_a)
+    assert (await client.get(WEB_CIRCLE_URL)).status_code == 404  # no people yet
+    with web_db.begin() as session:
+        person = interview.add_person(
+            session=session,
+            child_id=child_a,
+            session_id=None,
+            label="oma",
+            name=None,
+            role="oma",
+        )
+        interview.update_person(session=session, child_id=child_a, person_id=person.id, ring=1)
+    previous = fake_rasa.reply
+    fake_rasa.reply = lambda sender, message: [
+        {"recipient_id": sender, "text": "Zo ziet jouw cirkel eruit", "image": CIRCLE_IMAGE_REF},
+        {"recipient_id": sender, "image": "https://tracker.example/pixel.png"},
+    ]
+    said = await client.post("/chat/api/message", json={"text": "klaar"})
+    fake_rasa.reply = previous
+    assert said.json()["messages"] == [
+        {"text": "Zo ziet jouw cirkel eruit", "image": WEB_CIRCLE_URL}
+    ]
+    page = await client.get("/chat")
+    assert f'src="{WEB_CIRCLE_URL}"' in page.text and "tracker.example" not in page.text
+    png = await client.get(WEB_CIRCLE_URL)
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")

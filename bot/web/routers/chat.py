@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from bot import invites
+from bot.network.circle import child_circle_png
 from bot.settings import Settings
 from bot.web import tokens
 from bot.web.chat_service import (
@@ -42,7 +43,7 @@ from bot.web.chat_service import (
     clean_text,
     typed_text_for_rasa,
 )
-from bot.web.deps import ChatDep, SettingsDep, TemplatesDep, same_origin
+from bot.web.deps import ChatDep, DbDep, SettingsDep, TemplatesDep, same_origin
 from bot.web.rasa import RasaUnavailable
 from bot.web.store import MAX_IDLE, WebChat
 
@@ -309,8 +310,33 @@ async def message(request: Request, service: ChatDep) -> Response:
         return JSONResponse({"error": exc.error, **exc.extra}, status_code=exc.status)
     buttons = [b.title for m in replies for b in m.buttons]
     return JSONResponse(
-        {"child": shown, "messages": [{"text": m.text} for m in replies], "buttons": buttons}
+        {
+            "child": shown,
+            "messages": [
+                {"text": m.text, **({"image": m.image} if m.image else {})} for m in replies
+            ],
+            "buttons": buttons,
+        }
     )
+
+
+@router.get("/chat/circle.png")
+async def circle_png(request: Request, service: ChatDep, db: DbDep) -> Response:
+    """The child's own network circle (all their people, private ones too: it is their
+    own picture), for this chat's child only."""
+    found = await current_chat(request, service)
+    if found is None or found[1].child_id is None or found[1].paused():
+        return Response(status_code=404)
+    child_id = found[1].child_id
+
+    def draw() -> bytes | None:
+        with db.begin():
+            return child_circle_png(session=db, child_id=child_id)
+
+    png = await run_in_threadpool(draw)
+    if png is None:
+        return Response(status_code=404)
+    return Response(png, media_type="image/png")
 
 
 @router.get("/chat/leave")

@@ -180,7 +180,17 @@
         if (status === 200 && data && Array.isArray(data.messages)) {
           mine.classList.remove("sending");
           mine.querySelector("p").textContent = data.child;
-          data.messages.forEach(function (m) { bubble("bot", m.text); });
+          data.messages.forEach(function (m) {
+            var div = bubble("bot", m.text);
+            if (m.image) {
+              /* Only our own picture (the server drops any other image). */
+              var img = document.createElement("img");
+              img.className = "picture";
+              img.src = m.image;
+              img.alt = m.text || "";
+              div.insertBefore(img, div.querySelector("p"));
+            }
+          });
           var group = showChoices(data.buttons);
           scrollDown();
           if (group && !typed) {
