@@ -485,3 +485,46 @@ async def test_an_idle_session_ends(
         )
     with web_db.begin() as session:
         assert sessions.purge_expired(session=session) == 1
+
+
+async def test_outside_development_leads_and_admins_must_enrol_totp(
+    web_settings: Settings,
+    web_db: sessionmaker[Session],
+    seeded: Seeded,
+    secrets_env: dict[str, str],
+    tmp_path: Path,
+    fake_rasa: FakeRasa,
+) -> None:
+    production = load_settings(
+        {
+            **make_test_env(
+                tmp_path / "prod-var",
+                RASA_URL=fake_rasa.url,
+                ACTION_PORT=str(fake_rasa.port),
+                DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
+                PUBLIC_WEB_URL=BASE,
+                MIJNSTEM_ACTION_SECRET=secrets.token_urlsafe(32),
+                **secrets_env,
+            ),
+            "MIJNSTEM_ENV": "production",
+        }
+    )
+    assert not production.is_development
+    application = create_app(production, sessions=web_db)
+    async with application.router.lifespan_context(application):
+        lead = new_client(application)
+        first = await login(lead, "lead@example.org")
+        assert first.headers["location"] == "/portal/account/totp"
+        for path in ("/portal/", "/portal/team", f"/portal/child/{seeded.child_a}"):
+            assert (await lead.get(path)).headers["location"] == "/portal/account/totp"
+        page = await lead.get("/portal/account/totp")
+        assert "verplicht" in page.text
+        secret = re.search(r"<code>([A-Z2-7]+)</code>", page.text).group(1)  # type: ignore[union-attr]
+        done = await lead.post(
+            "/portal/account/totp", data={"csrf": csrf_of(page), "code": pyotp.TOTP(secret).now()}
+        )
+        assert done.headers["location"] == "/portal/"
+        assert (await lead.get("/portal/team")).status_code == 200
+        # A caseworker is not forced (TOTP stays available to them).
+        sanne = new_client(application)
+        assert (await login(sanne, "sanne@example.org")).headers["location"] == "/portal/"
