@@ -139,7 +139,11 @@ def test_caseworker_answers_and_the_child_hears_back(
     assert "rijles" not in page.content()
     circle = page.locator("img#circle")
     expect(circle).to_be_visible()
-    assert page.evaluate("document.getElementById('circle').naturalWidth") > 0
+    page.wait_for_function(  # the picture is drawn on request: wait until it has loaded
+        "document.getElementById('circle').complete"
+        " && document.getElementById('circle').naturalWidth > 0",
+        timeout=REPLY_TIMEOUT,
+    )
     svg = page.request.get(f"{web}/portal/child/{child_id}/circle.svg")
     assert svg.ok and "oma" in svg.text() and "<svg" in svg.text()
     if shots:
