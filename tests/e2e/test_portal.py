@@ -139,11 +139,9 @@ def test_caseworker_answers_and_the_child_hears_back(
     assert "rijles" not in page.content()
     circle = page.locator("img#circle")
     expect(circle).to_be_visible()
-    page.wait_for_function(  # the picture is drawn on request: wait until it has loaded
-        "document.getElementById('circle').complete"
-        " && document.getElementById('circle').naturalWidth > 0",
-        timeout=REPLY_TIMEOUT,
-    )
+    # The picture is drawn on request: wait until it has loaded (no string eval: the CSP).
+    expect(circle).to_have_js_property("complete", True, timeout=REPLY_TIMEOUT)
+    assert circle.evaluate("img => img.naturalWidth") > 0
     svg = page.request.get(f"{web}/portal/child/{child_id}/circle.svg")
     assert svg.ok and "oma" in svg.text() and "<svg" in svg.text()
     if shots:
