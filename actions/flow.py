@@ -74,8 +74,10 @@ class ActionContinue(TurnAction):
             return [SlotSet("next_step", "need_code")]
 
         just_linked = tracker.get_slot("link_result") == "linked" and _after_link(tracker)
+        # Back from a message to the caseworker: resume quietly (no "all done" again).
+        quiet = tracker.latest_action_name == "action_after_caseworker_message"
         if conversation is None:
-            if not _after_link(tracker):
+            if not _after_link(tracker) and not quiet:
                 dispatcher.utter_message(response="utter_ask_code")
             return [SlotSet("linked", False), SlotSet("next_step", "need_code")]
 
@@ -128,7 +130,7 @@ class ActionContinue(TurnAction):
             events.append(SlotSet("step_started", step))
         elif step == "summary" and step != started:
             events.append(SlotSet("step_started", step))
-        if step == "done" and intent != "greet":
+        if step == "done" and intent != "greet" and not quiet:
             dispatcher.utter_message(response="utter_all_done", **names)
         return [*events, SlotSet("next_step", step)]
 

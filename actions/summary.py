@@ -12,10 +12,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import FormValidation, Turn, TurnAction
+from actions.caseworker import deadlines
 from actions.common import DB_ERRORS, choices, chosen, latest_text, with_step, yes_no
 from actions.copy import render
 from bot.notify.summaries import notify_summary_shared
-from bot.storage import interview, repo
+from bot.storage import interview, loop, repo
 from bot.storage.interview import Item
 from bot.storage.models import Answer, Caseworker, Person, TrustedPerson, Wish
 
@@ -358,7 +359,13 @@ class ActionShareSummary(TurnAction):
                 kept_private = any(item.row.shared is False for item in decided)
                 if to_send:
                     body = "\n".join(f"• {item_line(domain, item)}" for item in to_send)
-                    interview.send_shared(session=session, child=child, items=to_send, body=body)
+                    summary = interview.send_shared(
+                        session=session, child=child, items=to_send, body=body
+                    )
+                    # Every shared wish and message now waits for the team's answer.
+                    loop.open_follow_ups_for_summary(
+                        session=session, child=child, summary=summary, deadlines=deadlines()
+                    )
                     if child.caseworker is not None:
                         shared_with = (child.id, child.caseworker)
         except DB_ERRORS:

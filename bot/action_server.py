@@ -16,6 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions import deps
+from bot.loop import delivery_api
 from bot.settings import LOOPBACK, Settings
 from bot.storage.db import make_engine, make_session_factory
 
@@ -58,6 +59,9 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
     warm_up()
     app = create_app("actions", cors_origins=None)
     require_secret(app, settings.action_secret)
+    # Internal routes for delivering the team's answers to a child (bot/loop), behind
+    # the same secret.
+    app.blueprint(delivery_api.blueprint())
     return app
 
 

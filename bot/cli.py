@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot import invites
+from bot import accounts, audit, invites
 from bot.age import MAX_AGE, MIN_AGE, age_group, age_on, born_from_age, parse_born
 from bot.settings import Settings, SettingsError, load_settings
-from bot.storage import migrate, repo
+from bot.storage import loop, migrate, repo
 from bot.storage.db import make_engine, make_session_factory
 
 
@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     cw_add = cw_sub.add_parser("add", help="add a caseworker")
     cw_add.add_argument("email")
     cw_add.add_argument("--name", required=True)
+    cw_add.add_argument("--role", choices=accounts.ROLES, default="caseworker")
+    cw_add.add_argument("--team", help="team name (team leads see their team's children)")
+    cw_pw = cw_sub.add_parser(
+        "password", help="set a portal password, read from standard input (no echo)"
+    )
+    cw_pw.add_argument("email")
 
     inv = sub.add_parser("invite", help="create an invite code for a child")
     inv.add_argument("--age", type=int, help=f"the child's age ({MIN_AGE}-{MAX_AGE})")
@@ -33,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="birth month and year; the age band follows the birthday")
     inv.add_argument("--name", help="first name or pseudonym the bot uses")
     inv.add_argument("--caseworker", metavar="EMAIL", help="caseworker who reads the summaries")
+    inv.add_argument("--team", help="team whose inbox gets the child's items without a caseworker")
     inv.add_argument("--child", type=int, metavar="ID", help="new code for an existing child")
     inv.add_argument("--qr", metavar="FILE", help="also write a PNG with QR codes of the links")
 
@@ -40,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     summ.add_argument("--caseworker", metavar="EMAIL")
 
     sub.add_parser("migrate", help="apply database migrations")
+    demo = sub.add_parser("demo", help="fill a development database with demo data")
+    demo.set_defaults(handler="bot.demo:demo_command")
+    notices = sub.add_parser(
+        "notices", help="send queued e-mail notices and escalate overdue answers now"
+    )
+    notices.set_defaults(handler="bot.loop.jobs:notices_command")
 
     # Commands implemented in their own modules, imported only when used:
     # each handler is `fn(settings, args) -> int`.
@@ -107,7 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
             return _fail(f"'{args.command}' is not available in this version")
         func = getattr(module, func_name)
-        return int(func(settings, args))
+        rc: int | None = None
+        try:
+            rc = int(func(settings, args))
+        finally:
+            _audit(settings, args, rc)
+        return rc
 
     if args.command == "run":
         from bot.stack import run_stack
@@ -127,10 +145,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return chat(settings, sender=args.sender)
 
+    rc = None
     try:
-        return _database_command(args, settings)
+        rc = _database_command(args, settings)
+        return rc
     except OperationalError as exc:
         return _fail(f"the database cannot be reached ({exc.orig}); is DATABASE_URL right?")
+    finally:
+        if rc is not None:
+            _audit(settings, args, rc)
+
+
+# Commands that read or change data; each run is written to the audit log.
+_AUDITED = {"caseworker", "invite", "summaries", "alerts", "ack", "forget", "export", "close",
+            "rotate-keys", "demo", "notices"}
+
+
+def _audit(settings: Settings, args: argparse.Namespace, rc: int | None) -> None:
+    """Record the command in the audit log (after it ran, so `forget` is recorded too).
+    Never holds child content: the command, its target and the exit code."""
+    if args.command not in _AUDITED:
+        return
+    action = f"cli.{args.command}"
+    sub = getattr(args, "caseworker_command", None)
+    if sub:
+        action += f".{sub}"
+    child_id = getattr(args, "child_id", None) or getattr(args, "child", None)
+    if args.command in ("ack",):
+        target: str | None = f"alert:{args.alert_id}"
+    elif child_id is not None:
+        target = f"child:{child_id}"
+    elif getattr(args, "email", None):
+        target = f"account:{accounts.normalise_email(args.email)}"
+    else:
+        target = None
+    try:
+        engine = make_engine(settings)
+        try:
+            migrate.upgrade(engine)
+            with make_session_factory(engine).begin() as session:
+                audit.record(
+                    session=session, action=action, actor=audit.cli_actor(), target=target,
+                    child_id=child_id if isinstance(child_id, int) else None,
+                    allowed=rc == 0, source="cli",
+                    detail="exit code " + ("error" if rc is None else str(rc)),
+                )
+        finally:
+            engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - the command itself already ran
+        print(f"warning: not written to the audit log ({type(exc).__name__})", file=sys.stderr)
 
 
 def _database_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -141,6 +204,8 @@ def _database_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "migrate":
             print("database is up to date")
             return 0
+        if args.command == "caseworker" and args.caseworker_command == "password":
+            return _caseworker_password(factory, args)
         if args.command == "caseworker":
             return _caseworker_add(factory, args)
         if args.command == "invite":
@@ -155,10 +220,46 @@ def _database_command(args: argparse.Namespace, settings: Settings) -> int:
 def _caseworker_add(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     try:
         with factory.begin() as session:
-            caseworker = repo.add_caseworker(session=session, email=args.email, name=args.name)
-            print(f"caseworker {caseworker.id}: {caseworker.name} <{caseworker.email}>")
+            account = accounts.create(
+                session=session, email=args.email, name=args.name, role=args.role,
+                team=args.team,
+            )
+            team = f", team {account.team}" if account.team else ""
+            print(f"{account.role} {account.id}: {account.name} <{account.email}>{team}")
+    except accounts.AccountError as exc:
+        return _fail(str(exc))
     except IntegrityError:
         return _fail(f"a caseworker with email {args.email} already exists")
+    print(f"set a portal password with: python -m bot caseworker password {args.email}")
+    return 0
+
+
+def _read_password() -> str | None:
+    """From a terminal: twice, without echo. Piped: the first line of standard input."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            return None
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def _caseworker_password(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    with factory.begin() as session:
+        account = accounts.get_by_email(session=session, email=args.email)
+        if account is None:
+            return _fail(f"no caseworker with email {args.email}")
+        password = _read_password()
+        if password is None:
+            return _fail("the two passwords differ; nothing changed")
+        try:
+            accounts.set_password(session=session, account=account, password=password)
+        except accounts.AccountError as exc:
+            return _fail(str(exc))
+        print(f"password set for {account.email}")
     return 0
 
 
@@ -198,6 +299,8 @@ def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # ty
                     caseworker=caseworker,
                     born=born,
                 )
+                child.team = args.team or (caseworker.team if caseworker else None)
+                loop.assign_child(session=session, child=child, caseworker=caseworker, by=None)
         except repo.NotFound as exc:
             return _fail(f"{exc} (add one first: python -m bot caseworker add EMAIL --name NAME)")
         code = invites.new_code()

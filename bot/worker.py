@@ -30,6 +30,8 @@ JOBS: tuple[Job, ...] = (
     Job("escalate unacknowledged alerts", "bot.safety.escalation:run_once", 30),
     Job("purge expired data", "bot.privacy.retention:run_once", 3600),
     Job("purge idle web chat sessions", "bot.web.store:purge_once", 3600),
+    Job("purge expired portal sessions", "bot.portal.sessions:purge_once", 3600),
+    Job("answer loop: late answers and e-mail notices", "bot.loop.jobs:run_once", 60),
 )
 
 

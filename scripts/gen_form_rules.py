@@ -41,12 +41,23 @@ INTERRUPTIONS: dict[str, tuple[str, list[str]]] = {
     "safety_alarm": ("leave", ["action_safety_alarm"]),
     # A concern (sad, lonely, scared...): a gentle answer, then "hoe gaat het nu?".
     "safety_concern": ("leave", ["action_safety_concern"]),
+    # The answer loop (actions/caseworker.py): a reaction to an answer is stored and
+    # the form asks its question again; writing to the caseworker opens its own form,
+    # after which action_continue brings the child back to where they were.
+    "react_thanks": ("resume", ["action_store_reaction"]),
+    "react_disagree": ("resume", ["action_store_reaction"]),
+    "react_own_words": ("leave", ["action_start_caseworker_message", "caseworker_message_form"]),
+    "write_caseworker": ("leave", ["action_start_caseworker_message", "caseworker_message_form"]),
 }
 
 # Forms that read these intents as answers instead of being interrupted by them: the
 # safety check does not drop the subject after "stop", "laat maar" or "doei".
 ANSWERED_BY_FORM: dict[str, set[str]] = {
-    "safety_form": {"stop", "goodbye", "greet", "redo_topic"},
+    "safety_form": {"stop", "goodbye", "greet", "redo_topic", "write_caseworker",
+                    "react_thanks", "react_disagree", "react_own_words"},
+    # "Wat wil je tegen je jeugdzorgwerker zeggen?" is answered, not interrupted, by
+    # "ik wil tegen Sanne zeggen dat...".
+    "heard_form": {"write_caseworker"},
 }
 
 # Actions after which the next action is predicted without waiting for the child.
@@ -70,6 +81,8 @@ def build() -> str:
             steps += [{"action": a} for a in actions]
             if mode == "resume":
                 steps += [{"action": form}, {"active_loop": form}]
+            elif actions[-1] in forms():
+                steps += [{"active_loop": actions[-1]}]
             rule: dict[str, object] = {
                 "rule": f"{intent} during {form}",
                 "condition": [{"active_loop": form}],

@@ -11,6 +11,7 @@ action server answers again; while all goes well, a positive answer is trusted f
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,12 +19,15 @@ from typing import Any
 import httpx
 
 from bot.gateway.messages import BotMessage, parse_reply
+from bot.loop import internal
 from bot.settings import Settings
 
 # Connecting on loopback is instant or refused; answering can take Rasa a while.
 TIMEOUT = httpx.Timeout(60.0, connect=3.0)
 HEALTH_TIMEOUT = 3.0
 HEALTH_TTL = 2.0
+
+log = logging.getLogger("mijnstem.gateway")
 
 
 class RasaUnavailable(RuntimeError):
@@ -81,8 +85,11 @@ class RasaGateway:
         *,
         http: httpx.AsyncClient | None = None,
         health_ttl: float = HEALTH_TTL,
+        internal_token: str | None = None,
     ) -> None:
         self.webhook_url = webhook_url
+        # Rasa's shared secret, for the internal delivery route (bot/nlu/followups.py).
+        self.internal_token = internal_token
         self.health = Health(action_health_url, health_ttl)
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=TIMEOUT, trust_env=False)
@@ -92,7 +99,7 @@ class RasaGateway:
         return cls(
             settings.rasa_webhook_url,
             f"http://{settings.host}:{settings.action_port}/health",
-            **kwargs,
+            **{"internal_token": settings.action_secret, **kwargs},
         )
 
     async def close(self) -> None:
@@ -137,3 +144,25 @@ class RasaGateway:
             self.health.failed()
             raise RasaRejected("Rasa answered nothing (were the actions lost?)")
         return messages
+
+    async def deliver(self, sender: str) -> list[BotMessage]:
+        """The team's answers waiting for this chat, rendered by Rasa in the child's age
+        band (bot/nlu/followups.py); [] when there are none or Rasa cannot say now."""
+        if self.internal_token is None:
+            return []
+        root = self.webhook_url.rstrip("/").removesuffix("/webhooks/rest/webhook")
+        try:
+            response = await self._http.post(
+                root + internal.DELIVER_PATH, json={"sender": sender},
+                headers={internal.HEADER: self.internal_token},
+            )
+        except httpx.HTTPError as exc:
+            log.warning("answers not fetched from Rasa: %s", type(exc).__name__)
+            return []
+        if response.status_code != 200:
+            log.warning("answers not fetched from Rasa: %s", response.status_code)
+            return []
+        try:
+            return parse_reply(response.json()) or []
+        except ValueError:
+            return []

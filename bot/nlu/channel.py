@@ -31,6 +31,7 @@ the Telegram bridge and the web chat use on loopback.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 import json
 import logging
@@ -46,7 +47,8 @@ try:
     from sanic.request import Request
     from sanic.response import HTTPResponse
 
-    from bot.nlu import action_guard, command_filter, log_privacy
+    from bot.loop import internal
+    from bot.nlu import action_guard, command_filter, followups, log_privacy
     from bot.privacy.ratelimit import ChatLimiter, chat_limiter
     from bot.privacy.text_input import CLIPPED_METADATA_KEY, MAX_MESSAGE_CHARS, clean_message
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
@@ -91,6 +93,24 @@ class MijnStemRestInput(RestInput):
             burst=5, per_minute=float(scans_when_limited_per_minute), max_in_flight=1
         )
         self._refusals: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        # Answers from the team waiting for this chat (bot/nlu/followups.py).
+        self.followups = followups.FollowupClient()
+
+    async def _deliveries(
+        self, request: Request, sender: str, found: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Render the team's answers and mark them delivered."""
+        if not found:
+            return []
+        try:
+            messages, shown = await followups.render(
+                getattr(request.app.ctx, "agent", None), sender, found, self.name()
+            )
+        except Exception as exc:  # noqa: BLE001 - the answers wait for the next message
+            logger.error("answers not rendered: %s", type(exc).__name__)
+            return []
+        await self.followups.acknowledge(sender, shown)
+        return messages
 
     async def _render(self, request: Request, sender: str, response_name: str) -> list[dict]:
         """A domain response in the chat's age band, as REST answer messages."""
@@ -158,6 +178,24 @@ class MijnStemRestInput(RestInput):
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @webhook.route(internal.DELIVER_PATH.removeprefix("/webhooks/rest"), methods=["POST"])
+        async def deliver(request: Request) -> HTTPResponse:
+            """For the Telegram bridge: this chat's waiting answers, rendered, at once."""
+            if not self.followups.enabled or not hmac.compare_digest(
+                request.headers.get(internal.HEADER, "").encode(),
+                self.followups.headers[internal.HEADER].encode(),
+            ):
+                return response.json({"error": "forbidden"}, status=403)
+            try:
+                payload = json.loads((request.body or b"").decode("utf-8"))
+            except ValueError:
+                return _bad_request("invalid_json", "the request body is not JSON")
+            sender = payload.get("sender") if isinstance(payload, dict) else None
+            if not isinstance(sender, str) or not sender or len(sender) > 128:
+                return _bad_request("invalid_sender", "'sender' must be a short string")
+            found = await self.followups.pending(sender)
+            return response.json(await self._deliveries(request, sender, found))
+
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if len(request.body or b"") > self.max_body_bytes:
@@ -216,6 +254,11 @@ class MijnStemRestInput(RestInput):
                 metadata = _with_verdict(metadata, verdict, spans=not clipped)
                 input_channel = payload.get("input_channel")
                 collector = CollectingOutputChannel()
+                # Alongside the message: are answers from the team waiting? (Not when the
+                # child signals danger: then only help.)
+                waiting = None if alarm else asyncio.ensure_future(
+                    self.followups.pending(sender)
+                )
                 try:
                     await on_new_message(
                         UserMessage(
@@ -240,6 +283,8 @@ class MijnStemRestInput(RestInput):
                 messages = list(collector.messages)
                 if clipped:
                     messages += await self._render(request, sender, "utter_message_clipped")
+                if waiting is not None:
+                    messages += await self._deliveries(request, sender, await waiting)
                 return response.json(messages)
             finally:
                 if acquired:

@@ -55,8 +55,9 @@ NEVER_DELETED = frozenset({"alert"})
 # record: erasing it would let a chat reset its guessing limit with "vergeet mij".
 # `chat_generation` (a keyed hash of a Telegram chat id and a session number) says
 # nothing about a child; the chat's sessions stay apart after an erasure.
+# `portal_session` is a caseworker's sign-in to the portal.
 NOT_CHILD_DATA = frozenset({"caseworker", "caseworker_invite", "link_attempt",
-                            "chat_generation"})
+                            "chat_generation", "portal_session"})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import DateTime
 
@@ -90,6 +99,22 @@ class Caseworker(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The caseworker's own Telegram chat id, for notifications (encrypted).
     telegram_chat: Mapped[str | None] = mapped_column(EncryptedText())
+    # Portal account (bot/accounts.py): caseworker | teamlead | admin, within a team.
+    role: Mapped[str] = mapped_column(String(12), default="caseworker", server_default="caseworker")
+    team: Mapped[str | None] = mapped_column(String(100), index=True)
+    # argon2id hash (argon2-cffi); None until a password is set.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Base32 TOTP secret (pyotp), encrypted; set once enrolment is confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    @property
+    def first_name(self) -> str:
+        """How answers to a child are signed ("Sanne", from "Sanne de Vries")."""
+        return self.name.split()[0] if self.name.strip() else self.name
 
     children: Mapped[list[Child]] = relationship(back_populates="caseworker")
 
@@ -108,6 +133,8 @@ class Child(Base):
     caseworker_id: Mapped[int | None] = mapped_column(
         ForeignKey("caseworker.id", ondelete="SET NULL")
     )
+    # The team whose inbox gets the child's items while no caseworker is assigned.
+    team: Mapped[str | None] = mapped_column(String(100), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -157,6 +184,9 @@ class ConversationSession(Base):
     channel: Mapped[str] = mapped_column(String(20))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Where the channel can reach the chat unasked (the Telegram chat id), encrypted;
+    # recorded by the Telegram bridge so that answers reach the child at once.
+    chat_address: Mapped[str | None] = mapped_column(EncryptedText())
 
     child: Mapped[Child] = relationship(back_populates="sessions")
 
@@ -360,6 +390,14 @@ class WebSession(Base):
     transcript: Mapped[str] = mapped_column(EncryptedText())
     # A typed message Rasa could not take yet; put back in the input box on reload.
     pending_text: Mapped[str | None] = mapped_column(EncryptedText())
+    # The keyed hash of Rasa's sender id (as in conversation_session), so that the
+    # transcript of a chat that never linked to a child is found by an export or a
+    # "vergeet mij" of that chat (bot/privacy/erase.py matches `sender_hash`).
+    sender_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The random seed of the sender id (encrypted). It is not the cookie's token, so the
+    # cookie can be rotated while the conversation with Rasa goes on. Rows made before
+    # this column derive the sender from their first token, kept here on rotation.
+    sender_key: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -395,3 +433,195 @@ class LinkAttempt(Base):
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# --- the answer loop (issue 8): caseworkers answer, the child hears back ---------------
+
+FOLLOW_UP_STATUSES = ("nieuw", "gelezen", "besproken", "mee_bezig", "gedaan", "kan_niet")
+
+
+class ChildMessage(Base):
+    """Something the child wrote to their caseworker: a message at any time
+    (kind "message") or a reaction to an answer (kind "reaction", with `reaction`
+    thanks | disagree | own_words and the reply it reacts to). The words are encrypted.
+    `read_at`/`read_by_id` are the caseworker's read marker."""
+
+    __tablename__ = "child_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_session.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    reaction: Mapped[str | None] = mapped_column(String(12))
+    # The FollowUpReply reacted to. No foreign key: follow_up already points here, and
+    # a cycle of keys cannot be created in order; both go with the child.
+    reply_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    text: Mapped[str | None] = mapped_column(EncryptedText())
+    channel: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("caseworker.id", ondelete="SET NULL"))
+
+
+class FollowUp(Base):
+    """The team's answer to one thing the child shared: a wish, the interview's message
+    to the caseworker (an `interview_answer` with topic "message"), or a ChildMessage.
+    Exactly one of wish_id / answer_id / message_id is set.
+
+    Deadlines are in Dutch working days from `created_at` (bot/workdays.py): open by
+    `open_due`, answer by `answer_due`. `status` is the latest reply's status ("nieuw"
+    until opened, "gelezen" once opened). `answered_at` is the first reply's time.
+    The replies themselves (the words for the child) are FollowUpReply rows.
+    """
+
+    __tablename__ = "follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    wish_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wish.id", ondelete="CASCADE"), unique=True
+    )
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interview_answer.id", ondelete="CASCADE"), unique=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("child_message.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(12), default="nieuw")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    open_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    # When the overdue notice / the escalation to the team lead went out (bot/loop/jobs.py).
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    child: Mapped[Child] = relationship()
+    wish: Mapped[Wish | None] = relationship()
+    answer: Mapped[Answer | None] = relationship()
+    message: Mapped[ChildMessage | None] = relationship(foreign_keys=[message_id])
+    replies: Mapped[list[FollowUpReply]] = relationship(
+        back_populates="follow_up", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="FollowUpReply.id",
+    )
+
+    @property
+    def kind(self) -> str:
+        """wish | message (the interview's message or a ChildMessage)."""
+        return "wish" if self.wish_id is not None else "message"
+
+
+class FollowUpReply(Base):
+    """One answer to the child: a status, the words for the child (encrypted; a reason
+    in child words is required for "kan_niet"), who wrote it (signed with `signed_as`,
+    the caseworker's first name) and when it reached the child's chat."""
+
+    __tablename__ = "follow_up_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_up.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str | None] = mapped_column(EncryptedText())
+    caseworker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    signed_as: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    follow_up: Mapped[FollowUp] = relationship(back_populates="replies")
+
+
+class ChildAssignment(Base):
+    """Who was responsible for a child and when: the history kept when a child moves to
+    another caseworker. The open row (`ended_at` None) is the current one; a row with
+    caseworker_id None means the child sat in the team inbox."""
+
+    __tablename__ = "child_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    caseworker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    team: Mapped[str | None] = mapped_column(String(100))
+    assigned_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Notice(Base):
+    """An e-mail to send to a caseworker or team lead (bot/loop/notices.py). It never
+    holds child content: only its kind; the worker renders and sends it. `key` makes
+    each notice unique (e.g. "overdue:follow_up:12"), so a job can run again safely."""
+
+    __tablename__ = "notice"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="CASCADE"), index=True
+    )
+    # new_summary | new_message | overdue | escalation | team_inbox
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(Base):
+    """Who did what, when, and whether it was allowed (bot/audit.py). Never holds child
+    content: `target` is a reference like "child:12", `detail` a short technical note."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # "caseworker:3" for a portal user, "cli:<os user>" for the command line, "worker",
+    # "child:12" for the chat.
+    actor: Mapped[str] = mapped_column(String(120))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(80))
+    child_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    detail: Mapped[str | None] = mapped_column(String(300))
+    # portal | cli | chat | worker
+    source: Mapped[str] = mapped_column(String(10), default="portal")
+
+
+class PortalSession(Base):
+    """A signed-in portal user on one browser (bot/portal/sessions.py). The cookie holds a
+    random token; only its keyed hash is stored. `stage` is "ok" once fully signed in,
+    "totp" while the second factor is still asked, "enrol" while a team lead or admin
+    must first set up TOTP. `pending_totp` holds a TOTP secret during enrolment."""
+
+    __tablename__ = "portal_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    caseworker_id: Mapped[int] = mapped_column(
+        ForeignKey("caseworker.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[str] = mapped_column(String(8))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    pending_totp: Mapped[str | None] = mapped_column(EncryptedText())
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

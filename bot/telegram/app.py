@@ -105,6 +105,10 @@ def build_application(
         bridge.retry_pending, interval=settings.telegram_retry_seconds, first=1.0,
         name="hand kept messages to Rasa",
     )
+    job_queue.run_repeating(
+        bridge.deliver_followups, interval=settings.followup_delivery_seconds, first=2.0,
+        name="deliver the team's answers",
+    )
     return application
 
 

@@ -35,7 +35,7 @@ from bot.notify import templates
 from bot.privacy import link_limits
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
-from bot.storage import repo
+from bot.storage import loop, repo
 from bot.telegram import caseworkers, pending
 from bot.telegram.dedupe import recent_updates
 from bot.telegram.rasa import chat_hash, sender_for_chat
@@ -97,6 +97,9 @@ class Bridge:
         self._generations: OrderedDict[int, int] = OrderedDict()
         self.max_chats = settings.telegram_max_chats_in_memory
         self._draining = False
+        # Chats whose Telegram chat id is stored with their conversation (so the team's
+        # answers can reach them at once); checked once per chat per process.
+        self._addressed: set[str] = set()
         # Chats with kept messages. The one bridge process is the only writer, so after
         # `load_waiting` this set saves a query per message; None: ask the database.
         self._waiting: set[str] | None = None
@@ -211,6 +214,61 @@ class Bridge:
             log.debug("%s: %d answers in %.0f ms", short(sender), len(answers),
                       (time.monotonic() - started) * 1000)
             await self.reply(bot, chat_id, answers)
+            if sender not in self._addressed:
+                await self._remember_address(sender, chat_id)
+
+    async def _remember_address(self, sender: str, chat_id: int) -> None:
+        """Store the chat id (encrypted) with a linked conversation, so that answers
+        from the team can be sent at once (deliver_followups)."""
+        secret = self.settings.pseudonym_secret
+
+        def remember(*, session: Session) -> bool:
+            conversation = repo.find_conversation(
+                session=session, sender_hash=sender_hash(secret, sender)
+            )
+            if conversation is None:
+                return False
+            loop.set_chat_address(session=session, conversation=conversation,
+                                  address=str(chat_id))
+            return True
+
+        try:
+            if await self._db(remember):
+                self._addressed.add(sender)
+        except SQLAlchemyError as exc:
+            log.error("chat address not stored: %s", type(exc).__name__)
+
+    async def deliver_followups(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Repeating job: the team's answers go to Telegram chats at once."""
+        await self.deliver_waiting(context.bot)
+
+    async def deliver_waiting(self, bot: Bot) -> int:
+        """Send waiting answers to every Telegram chat that has some. Returns how many
+        chats got answers."""
+
+        def chats(*, session: Session) -> list[str]:
+            found = loop.sessions_with_pending(session=session, channel="tg")
+            return [c.chat_address for c in found if c.chat_address]
+
+        try:
+            addresses = await self._db(chats)
+        except SQLAlchemyError as exc:
+            log.error("waiting answers cannot be read: %s", type(exc).__name__)
+            return 0
+        delivered = 0
+        for address in addresses:
+            try:
+                chat_id = int(address)
+            except ValueError:
+                continue
+            # The chat's current session (another child's code starts a new one).
+            sender = await self._sender(chat_id)
+            async with self._locks[sender]:
+                answers = await self.rasa.deliver(sender)
+                if answers:
+                    await self.reply(bot, chat_id, answers)
+                    delivered += 1
+        return delivered
 
     async def drain(self, bot: Bot) -> int:
         """Hand kept messages to Rasa, oldest chat first, each chat in order.

@@ -1,14 +1,18 @@
 """The web chat's use of the one gateway to Rasa (bot.gateway): the same client, message
-and button types as Telegram and `make chat`. The web chat shows text and buttons only,
-and any failure is "try again in a moment" (RasaUnavailable)."""
+and button types as Telegram and `make chat`. The web chat shows text, buttons and only
+one image, the child's own network circle (served by the web app itself: the page loads
+nothing from elsewhere). Any failure is "try again in a moment" (RasaUnavailable)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import httpx
 
 from bot.gateway import BotMessage, Button, RasaGateway, RasaRejected
 from bot.gateway import RasaUnavailable as GatewayUnavailable
 from bot.gateway import parse_reply as parse_gateway_reply
+from bot.network import CIRCLE_IMAGE_REF, WEB_CIRCLE_URL
 
 __all__ = ["BotMessage", "Button", "RasaClient", "RasaUnavailable", "parse_reply"]
 
@@ -18,7 +22,12 @@ class RasaUnavailable(RuntimeError):
 
 
 def _shown(messages: list[BotMessage]) -> list[BotMessage]:
-    return [m for m in messages if m.text.strip() or m.buttons]
+    shown = []
+    for message in messages:
+        image = WEB_CIRCLE_URL if message.image == CIRCLE_IMAGE_REF else None
+        if message.text.strip() or message.buttons or image:
+            shown.append(replace(message, image=image))
+    return shown
 
 
 def parse_reply(body: object) -> list[BotMessage]:

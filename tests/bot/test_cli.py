@@ -78,6 +78,112 @@ def test_invite_with_a_birth_month(run_cli):
     assert too_young.returncode == 2 and "--born" in too_young.stderr
 
 
+def _db(tmp_path: Path):
+    from bot.settings import load_settings
+    from bot.storage.db import make_engine
+
+    settings = load_settings(make_test_env(tmp_path / "var"))
+    return make_engine(settings), settings
+
+
+def test_caseworker_add_with_role_and_team_and_password_from_stdin(run_cli, tmp_path):
+    out = run_cli("caseworker", "add", "mila@example.org", "--name", "Mila Bos",
+                  "--role", "teamlead", "--team", "Noord")
+    assert "teamlead" in out.stdout and "team Noord" in out.stdout
+    bad_role = run_cli("caseworker", "add", "x@example.org", "--name", "X", "--role", "boss",
+                       ok=False)
+    assert bad_role.returncode == 2
+    env = make_test_env(tmp_path / "var")
+    short = subprocess.run([sys.executable, "-m", "bot", "caseworker", "password",
+                            "mila@example.org"], cwd=PROJECT_ROOT, env=env, input="kort\n",
+                           capture_output=True, text=True, timeout=60)
+    assert short.returncode == 2 and "12 characters" in short.stderr
+    done = subprocess.run([sys.executable, "-m", "bot", "caseworker", "password",
+                           "MILA@example.org"], cwd=PROJECT_ROOT, env=env,
+                          input="paard-batterij-nietje\n", capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "paard" not in done.stdout + done.stderr
+    unknown = run_cli("caseworker", "password", "nobody@example.org", ok=False)
+    assert unknown.returncode == 2
+
+    from bot import accounts
+
+    engine, _ = _db(tmp_path)
+    from bot.storage.db import make_session_factory
+
+    with make_session_factory(engine).begin() as session:
+        result = accounts.verify_login(session=session, email="mila@example.org",
+                                       password="paard-batterij-nietje")
+        assert result.ok and result.account is not None
+        assert (result.account.role, result.account.team) == ("teamlead", "Noord")
+    engine.dispose()
+
+
+def test_cli_commands_are_in_the_audit_log(run_cli, tmp_path):
+    run_cli("caseworker", "add", "sanne@example.org", "--name", "Sanne", "--team", "Noord")
+    run_cli("invite", "--age", "12", "--caseworker", "sanne@example.org")
+    run_cli("summaries")
+    run_cli("export", "1")
+    run_cli("export", "99", ok=False)
+    run_cli("forget", "1", "--yes")
+
+    from bot import audit
+    from bot.storage.db import make_session_factory
+
+    engine, _ = _db(tmp_path)
+    with make_session_factory(engine).begin() as session:
+        events = list(reversed(audit.list_events(session=session)))
+        seen = [(e.action, e.target, e.allowed, e.source) for e in events]
+    engine.dispose()
+    assert seen == [
+        ("cli.caseworker.add", "account:sanne@example.org", True, "cli"),
+        ("cli.invite", None, True, "cli"),
+        ("cli.summaries", None, True, "cli"),
+        ("cli.export", "child:1", True, "cli"),
+        ("cli.export", "child:99", False, "cli"),
+        ("cli.forget", "child:1", True, "cli"),
+    ]
+    assert all(e.actor.startswith("cli:") for e in events)
+
+
+def test_demo_fills_a_development_database_once_and_refuses_production(run_cli, tmp_path):
+    out = run_cli("demo")
+    assert "DEMO" in out.stdout
+    password = out.stdout.strip().splitlines()[-1].split(": ", 1)[1]
+    again = run_cli("demo", ok=False)
+    assert again.returncode == 1 and "already loaded" in again.stdout
+
+    from bot import accounts
+    from bot.loop.figures import team_figures
+    from bot.storage import loop
+    from bot.storage.db import make_session_factory
+
+    engine, _ = _db(tmp_path)
+    with make_session_factory(engine).begin() as session:
+        lead = accounts.verify_login(session=session, email="teamleider@demo.mijnstem.invalid",
+                                     password=password)
+        assert lead.ok and lead.account is not None and lead.account.role == "teamlead"
+        children = loop.team_children(session=session, team="Demo-team")
+        assert len(children) == 5
+        assert all((c.display_name or "").startswith("DEMO ") for c in children)
+        assert [c.display_name for c in loop.team_inbox(session=session, team="Demo-team")] == [
+            "DEMO Lotte"]
+        noor = next(c for c in children if c.display_name == "DEMO Noor")
+        assert len(loop.assignment_history(session=session, child_id=noor.id)) == 2
+        assert loop.pending_replies(session=session, child_id=noor.id)  # waiting for Noor
+        assert loop.overdue_follow_ups(session=session)  # Aylin's second wish
+        assert team_figures(session=session, team="Demo-team").active_children is None
+    engine.dispose()
+
+    env = make_test_env(tmp_path / "prod", MIJNSTEM_ENV="production",
+                        MIJNSTEM_ENCRYPTION_KEYS="x" * 43 + "=", MIJNSTEM_PSEUDONYM_SECRET="s",
+                        MIJNSTEM_WEB_SECRET="w")
+    refused = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "development" in refused.stdout
+
+
 def test_telegram_links_only_from_sixteen(tmp_path: Path):
     env = make_test_env(tmp_path / "var", TELEGRAM_BOT_USERNAME="MijnStemBot")
 

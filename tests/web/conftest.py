@@ -70,7 +70,11 @@ async def client(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
-            transport=transport, base_url=web_settings.public_web_url, follow_redirects=True
+            # https: the chat's cookies are `__Host-` (Secure), which httpx (like any
+            # client) sends over https only; browsers also send them to localhost.
+            transport=transport,
+            base_url=web_settings.public_web_url.replace("http://", "https://"),
+            follow_redirects=True,
         ) as http:
             yield http
 

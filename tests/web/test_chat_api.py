@@ -13,8 +13,9 @@ from bot.pseudonym import sender_hash
 from bot.settings import Settings
 from bot.storage import repo
 from bot.storage.models import Child, ConversationSession, WebSession
-from bot.web import signing
-from bot.web.app import CODE_COOKIE, MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE, SESSION_COOKIE
+from bot.web import tokens as signing
+from bot.web.chat_service import MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE
+from bot.web.routers.chat import CODE_COOKIE, SESSION_COOKIE
 from tests.web.conftest import CODE, open_chat
 from tests.web.fake_rasa import FakeRasa, default_reply
 

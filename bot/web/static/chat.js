@@ -257,7 +257,15 @@
           mine.classList.remove("sending");
           mine.querySelector("p").textContent = data.child;
           data.messages.forEach(function (m) {
-            bubble("bot", m.text);
+            var div = bubble("bot", m.text);
+            if (m.image) {
+              /* Only our own picture (the server drops any other image). */
+              var img = document.createElement("img");
+              img.className = "picture";
+              img.src = m.image;
+              img.alt = m.text || "";
+              div.insertBefore(img, div.querySelector("p"));
+            }
             if (autoRead) speak(m.text, true);
           });
           var group = showChoices(data.buttons);
@@ -294,6 +302,8 @@
       showNotice(fill(copy.too_long, { max: data.max || maxChars }), null);
     } else if (error === "no_session") {
       showNoSession();
+    } else if (error === "paused") {
+      window.location.reload(); /* the paused page asks the child to continue */
     } else if (error === "stale_button") {
       showNotice(copy.stale, null);
       window.setTimeout(function () { window.location.reload(); }, 800);
