@@ -165,9 +165,9 @@ def test_demo_fills_a_development_database_once_and_refuses_production(run_cli, 
         assert team_figures(session=session, team="Demo-team").active_children is None
     engine.dispose()
 
-    env = make_test_env(tmp_path / "prod", MIJNSTEM_ENV="production",
-                        MIJNSTEM_ENCRYPTION_KEYS="x" * 43 + "=", MIJNSTEM_PSEUDONYM_SECRET="s",
-                        MIJNSTEM_WEB_SECRET="w")
+    from tests.bot.test_settings import production_env
+
+    env = {**make_test_env(tmp_path / "prod"), **production_env(tmp_path / "prod")}
     refused = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=PROJECT_ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "development" in refused.stdout
