@@ -11,9 +11,9 @@ committed, so nobody is told about a row that was rolled back.
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -142,16 +142,16 @@ async def in_turn(
     return failed
 
 
-class TurnAction(Action, abc.ABC):
+class TurnAction(Action, ABC):
     """A plain action whose body (`act`) runs in one transaction off the event loop.
-    Abstract, so that rasa-sdk's executor registers only the concrete actions."""
+    Abstract, so rasa-sdk does not register it as an action of its own."""
 
     keep_replies = False
 
-    @abc.abstractmethod
+    @abstractmethod
     def name(self) -> str: ...
 
-    @abc.abstractmethod
+    @abstractmethod
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
         turn: Turn,
@@ -169,7 +169,7 @@ class TurnAction(Action, abc.ABC):
 Validator = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any], Turn], dict[str, Any]]
 
 
-class FormValidation(FormValidationAction, abc.ABC):
+class FormValidation(FormValidationAction):
     """The forms' validation: each `validate_<slot>(value, dispatcher, tracker, domain,
     turn)` runs only for the slot the form asked for, all in one transaction.
 
@@ -181,9 +181,8 @@ class FormValidation(FormValidationAction, abc.ABC):
     keeps_unasked = True
     keep_replies = False
 
-    @abc.abstractmethod
-    def name(self) -> str:
-        """Abstract, so that rasa-sdk's executor does not register the base as an action."""
+    @abstractmethod
+    def name(self) -> str: ...
 
     def unasked(self, slot: str, value: Any, tracker: Tracker) -> dict[str, Any]:
         return {slot: kept(tracker, value) if self.keeps_unasked else None}

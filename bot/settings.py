@@ -196,6 +196,9 @@ class Settings(BaseSettings):
     # Seconds between the Telegram bridge's checks for answers to deliver at once.
     followup_delivery_seconds: float = Field(
         default=3.0, validation_alias=_env("MIJNSTEM_FOLLOWUP_DELIVERY_SECONDS"))
+    # Shared state for several processes per service (docs/deploy.md): Rasa's lock store,
+    # rate limits and the Telegram update dedupe. None: in memory, one process each.
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
 
     @classmethod
     def settings_customise_sources(

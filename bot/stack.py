@@ -86,6 +86,8 @@ def rasa_serve_env(settings: Settings) -> dict[str, str]:
         "TRACKER_DB_URL": rasa_tracker_url(settings),
         # For the encrypted tracker store (bot/nlu/tracker_store.py).
         **tracker_store_env(settings),
+        # Rasa's lock store and the REST channel's rate limits (bot/nlu/lock_store.py).
+        **({"REDIS_URL": settings.redis_url} if settings.redis_url else {}),
     }
 
 

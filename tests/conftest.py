@@ -17,6 +17,7 @@ from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from bot.storage.db import make_engine, make_session_factory
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
+from tests.support.redis import RedisServer, RedisUnavailable, start_redis
 
 _real_connect = socket.socket.connect
 
@@ -59,6 +60,18 @@ def postgres() -> Iterator[PostgresServer]:
     except PostgresUnavailable as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    try:
+        server = start_redis()
+    except RedisUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI: {exc}")
         pytest.skip(str(exc))
     yield server
     server.stop()

@@ -9,7 +9,8 @@ the Telegram bridge and the web chat use on loopback.
   a message longer than `max_chars` is cut, and the answer ends with a kind note
   (`utter_message_clipped`) that only the beginning was read and stored.
 - Per chat, a token bucket and a cap on messages handled at once
-  (bot/privacy/ratelimit.py). A message over the limit is not handled at all: the
+  (bot/privacy/ratelimit.py; in Redis when REDIS_URL is set, so that several Rasa
+  processes count together). A message over the limit is not handled at all: the
   answer is `utter_slow_down` ("I did not read this one, send it again in a moment"),
   with HTTP 200 so callers show it like any answer, and the header
   `X-MijnStem-Refused: rate-limit` so they can tell.
@@ -20,6 +21,10 @@ the Telegram bridge and the web chat use on loopback.
   (bot/nlu/command_filter.py); any other "/restart", "/ restart" or
   "/safety_alarm{...}" is read as plain text.
 - Request bodies over `max_body_bytes` are refused (HTTP 413) before they are read.
+- When the action server cannot be reached, the turn is not saved at all
+  (bot/nlu/action_guard.py): the answer is `utter_busy` with HTTP 503 and
+  `X-MijnStem-Refused: busy`, so callers keep the message and send it again later,
+  and it lands on the same question.
 - Failures are logged without the message text.
 """
 
@@ -30,6 +35,7 @@ import hmac
 import inspect
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,8 +48,8 @@ try:
     from sanic.response import HTTPResponse
 
     from bot.loop import internal
-    from bot.nlu import command_filter, followups, log_privacy
-    from bot.privacy.ratelimit import ChatLimiter
+    from bot.nlu import action_guard, command_filter, followups, log_privacy
+    from bot.privacy.ratelimit import ChatLimiter, chat_limiter
     from bot.privacy.text_input import CLIPPED_METADATA_KEY, MAX_MESSAGE_CHARS, clean_message
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
     raise RuntimeError(f"the Mijn Stem REST channel cannot be loaded: {exc}") from exc
@@ -75,10 +81,12 @@ class MijnStemRestInput(RestInput):
         scans_when_limited_per_minute: float = 10,
     ) -> None:
         log_privacy.install()
+        action_guard.install()
         self.max_chars = int(max_chars)
         self.max_body_bytes = int(max_body_bytes)
-        self.limiter = ChatLimiter(
-            burst=int(burst), per_minute=float(per_minute), max_in_flight=int(max_in_flight)
+        self.limiter = chat_limiter(
+            os.environ.get("REDIS_URL", "").strip() or None,
+            burst=int(burst), per_minute=float(per_minute), max_in_flight=int(max_in_flight),
         )
         # Over the limit, a message is still scanned for danger, but at most this often.
         self.scan_limiter = ChatLimiter(
@@ -225,7 +233,9 @@ class MijnStemRestInput(RestInput):
                              "Retry-After": str(max(1, round(self.limiter.retry_after(sender))))},
                 )
             try:
-                cleaned, clipped = clean_message(text, self.max_chars)
+                # Cleaned once (above); cut here.
+                clipped = len(full_text) > self.max_chars
+                cleaned = full_text[: self.max_chars]
                 if clipped and alarm:
                     cleaned = _alarming_window(clean_message(full_text, len(full_text) + 1)[0],
                                                self.max_chars)
@@ -254,6 +264,11 @@ class MijnStemRestInput(RestInput):
                             else self.name(),
                             metadata=metadata,
                         )
+                    )
+                except action_guard.ActionServerUnavailable:
+                    return response.json(
+                        await self._render(request, sender, "utter_busy"), status=503,
+                        headers={REFUSED_HEADER: "busy", "Retry-After": "5"},
                     )
                 except asyncio.CancelledError:
                     logger.error("a message timed out (text not logged)")

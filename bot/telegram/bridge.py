@@ -30,21 +30,17 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import invites
 from bot.chat_commands import LINK_INTENT, parse_command
+from bot.gateway import BotMessage, RasaGateway, RasaRejected, RasaUnavailable
 from bot.notify import templates
 from bot.privacy import link_limits
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
 from bot.storage import loop, repo
+from bot.storage.models import ConversationSession
 from bot.telegram import caseworkers, pending
-from bot.telegram.dedupe import RecentUpdates
-from bot.telegram.rasa import (
-    RasaClient,
-    RasaRejected,
-    RasaUnavailable,
-    chat_hash,
-    sender_for_chat,
-)
-from bot.telegram.render import PayloadStore, Reply, chosen_title, keyboard, render
+from bot.telegram.dedupe import recent_updates
+from bot.telegram.rasa import chat_hash, sender_for_chat
+from bot.telegram.render import Reply, chosen_title, keyboard, render
 from bot.telegram.texts import DomainResponses
 
 log = logging.getLogger("mijnstem.telegram")
@@ -84,7 +80,7 @@ class Bridge:
         settings: Settings,
         *,
         sessions: sessionmaker[Session],
-        rasa: RasaClient,
+        rasa: RasaGateway,
         responses: DomainResponses,
         busy_interval: float = BUSY_INTERVAL,
     ) -> None:
@@ -92,8 +88,7 @@ class Bridge:
         self.sessions = sessions
         self.rasa = rasa
         self.responses = responses
-        self.recent = RecentUpdates()
-        self.payloads = PayloadStore()
+        self.recent = recent_updates(settings.redis_url)
         self.busy_interval = busy_interval
         self.rasa_down = False
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -173,13 +168,14 @@ class Bridge:
             log.info("callback query not answered: %s", exc)
         if chat is None or chat.type != ChatType.PRIVATE:
             return
-        data = query.data or ""
+        data = query.data
         markup = query.message.reply_markup if isinstance(query.message, Message) else None
         title = chosen_title(markup, data)
         await self._close_keyboard(query.message, title)
-        # A long payload is only known to this process; after a restart, the title
-        # the child pressed says the same thing in words.
-        text = self.payloads.payload_for(data) or title
+        # PTB's callback data cache (arbitrary_callback_data) gives the payload back;
+        # a keyboard sent before a restart is no longer known, and then the title the
+        # child pressed says the same thing in words.
+        text = data if isinstance(data, str) and data else title
         if text:
             await self.forward(context.bot, chat.id, text)
 
@@ -251,22 +247,33 @@ class Bridge:
         """Send waiting answers to every Telegram chat that has some. Returns how many
         chats got answers."""
 
-        def chats(*, session: Session) -> list[str]:
+        def chats(*, session: Session) -> list[tuple[int, str, str]]:
             found = loop.sessions_with_pending(session=session, channel="tg")
-            return [c.chat_address for c in found if c.chat_address]
+            return [(c.id, c.sender_hash, c.chat_address) for c in found if c.chat_address]
+
+        def forget_address(*, session: Session, conversation_id: int) -> None:
+            conversation = session.get(ConversationSession, conversation_id)
+            if conversation is not None:
+                conversation.chat_address = None
 
         try:
-            addresses = await self._db(chats)
+            waiting = await self._db(chats)
         except SQLAlchemyError as exc:
             log.error("waiting answers cannot be read: %s", type(exc).__name__)
             return 0
         delivered = 0
-        for address in addresses:
+        secret = self.settings.pseudonym_secret
+        for conversation_id, hashed, address in waiting:
             try:
                 chat_id = int(address)
             except ValueError:
                 continue
-            sender = sender_for_chat(self.settings.pseudonym_secret, chat_id)
+            sender = await self._sender(chat_id)
+            if sender_hash(secret, sender) != hashed:
+                # The chat has since started a session for another child's code: that
+                # conversation is no longer reachable here.
+                await self._db(forget_address, conversation_id=conversation_id)
+                continue
             async with self._locks[sender]:
                 answers = await self.rasa.deliver(sender)
                 if answers:
@@ -327,7 +334,7 @@ class Bridge:
             log.info("%d kept messages handed to Rasa", handed)
         return handed
 
-    async def reply(self, bot: Bot, chat_id: int, answers: list[dict[str, Any]]) -> None:
+    async def reply(self, bot: Bot, chat_id: int, answers: list[BotMessage]) -> None:
         for item in render(answers):
             if not await self._send(bot, chat_id, item):
                 break
@@ -336,7 +343,7 @@ class Bridge:
         """Send one message. RetryAfter is honoured by the AIORateLimiter; what gets past
         it, and network errors, are retried here, so a reply is not lost to a hiccup.
         False when the rest of the replies cannot reach the chat either."""
-        markup = keyboard(item.buttons, self.payloads)
+        markup = keyboard(item.buttons)
         for delay in (*SEND_RETRY_DELAYS, None):
             try:
                 if item.photo:
@@ -361,7 +368,7 @@ class Bridge:
         return False
 
     async def _send_photo(self, bot: Bot, chat_id: int, item: Reply) -> None:
-        markup = keyboard(item.buttons, self.payloads)
+        markup = keyboard(item.buttons)
         try:
             await bot.send_photo(chat_id, item.photo or "", caption=item.text, reply_markup=markup)
         except BadRequest as exc:
@@ -416,7 +423,7 @@ class Bridge:
             conversation = repo.find_conversation(
                 session=session, sender_hash=sender_hash(self.settings.pseudonym_secret, sender)
             )
-            return conversation.child.age_group if conversation is not None else None
+            return conversation.child.current_age_group if conversation is not None else None
 
         try:
             return await self._db(lookup)

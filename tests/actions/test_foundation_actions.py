@@ -236,3 +236,14 @@ async def test_summary_shared_only_on_yes(configured, linked_child, domain):
         (summary,) = session.scalars(select(SharedSummary)).all()
         assert summary.body == "• Wens (overig): een hond"
         assert summary.caseworker_id is not None
+
+
+def test_the_action_server_registers_every_action_and_no_base_class(domain):
+    """rasa-sdk registers every concrete Action subclass it finds; the shared base
+    classes (actions/base.py) are abstract, so only the domain's actions are served."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    custom = {a for a in domain["actions"] if a.startswith(("action_", "validate_"))}
+    assert set(executor.actions) == custom

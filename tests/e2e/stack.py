@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.model import ensure_model
 from bot.settings import PROJECT_ROOT, Settings, load_settings
-from bot.stack import services
+from bot.stack import Service, services
 
 APP_PYTHON = str(PROJECT_ROOT / ".venv" / "bin" / "python")
 
@@ -35,6 +35,7 @@ class Stack:
     var_dir: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
+    parts: dict[str, Service] = field(default_factory=dict)
 
     @property
     def webhook(self) -> str:
@@ -57,11 +58,59 @@ class Stack:
     def invite(self, *args: str) -> str:
         return self.cli("invite", *args).stdout.strip().splitlines()[-1]
 
+    def launch(self, part: Service, extra_env: dict[str, str] | None = None) -> None:
+        """Start one part (again), its output appended to var_dir/<name>.log."""
+        log = self.var_dir / f"{part.name.replace(' ', '-')}.log"
+        if log not in self.logs:
+            self.logs.append(log)
+        with open(log, "ab") as handle:
+            process = subprocess.Popen(
+                part.argv, cwd=PROJECT_ROOT,
+                env={**part.process_env(self.env), **(extra_env or {})},
+                stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.processes.append(process)
+        part.process = process
+        self.parts[part.name] = part
+
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        for name in names or list(self.parts):
+            part = self.parts[name]
+            if part.ready_url is None:
+                continue
+            while True:
+                if part.process is not None and part.process.poll() is not None:
+                    raise RuntimeError(f"{part.name} exited early:\n{self.log_tail()}")
+                try:
+                    with urllib.request.urlopen(part.ready_url, timeout=2):
+                        break
+                except (urllib.error.URLError, OSError):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{part.name} not ready:\n{self.log_tail()}") from None
+                    time.sleep(0.5)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Kill one part the hard way (a crash), and wait until it is gone."""
+        process = self.parts[name].process
+        assert process is not None
+        os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
+    def restart(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        part = self.parts[name]
+        if part.process is not None and part.process.poll() is None:
+            self.kill(name, signal.SIGTERM)
+        self.launch(part, extra_env)
+        self.wait_ready([name])
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
+            if process.returncode is not None:
+                continue
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -110,27 +159,8 @@ def start_stack(
     parts = [s for s in services(settings, model) if s.name in wanted]
     try:
         for part in parts:
-            log = var_dir / f"{part.name.replace(' ', '-')}.log"
-            stack.logs.append(log)
-            handle = open(log, "wb")  # noqa: SIM115 - closed with the process
-            process = subprocess.Popen(
-                part.argv, cwd=PROJECT_ROOT, env={**part.process_env(env), **(extra_env or {})},
-                stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-            stack.processes.append(process)
-            part.process = process
-        deadline = time.monotonic() + 240
-        for part in parts:
-            while True:
-                if part.process is not None and part.process.poll() is not None:
-                    raise RuntimeError(f"{part.name} exited early:\n{stack.log_tail()}")
-                try:
-                    with urllib.request.urlopen(part.ready_url, timeout=2):  # type: ignore[arg-type]
-                        break
-                except (urllib.error.URLError, OSError):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{part.name} not ready:\n{stack.log_tail()}") from None
-                    time.sleep(0.5)
+            stack.launch(part, extra_env)
+        stack.wait_ready()
     except BaseException:
         stack.stop()
         raise

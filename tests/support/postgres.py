@@ -55,6 +55,14 @@ class PostgresServer:
             check=True, capture_output=True,
         )
 
+    def restart(self) -> None:
+        """Stop the server (closing every connection) and start it again, same port."""
+        subprocess.run(
+            [*self.run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast",
+             "-w", "restart"],
+            check=True, capture_output=True,
+        )
+
     def stop(self) -> None:
         subprocess.run(
             [*self.run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m",
