@@ -62,9 +62,11 @@ def test_answer_reaches_the_child_and_the_reactions_reach_the_caseworker(stack: 
         assert follow_up.kind == "wish" and follow_up.status == "nieuw"
         assert session.scalars(select(Notice.kind)).all().count("new_summary") >= 1
 
-    # Nothing waiting: the next message gets the ordinary answer only.
+    # Nothing waiting: the next message gets the ordinary answer only (no 📬 answer,
+    # no reaction buttons; the ordinary copy may name Sanne).
     plain = stack.say(chat, "hoi")
-    assert not any("Sanne" in t for t in texts(plain))
+    assert not any(t.startswith("📬") for t in texts(plain))
+    assert not any(b["payload"] == "/react_thanks" for m in plain for b in m.get("buttons") or [])
 
     reply_id = _answer(sessions, child_id, "loop-sanne@example.org", "mee_bezig", ANSWER)
     answer = stack.say(chat, "hoi")
