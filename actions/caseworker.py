@@ -62,9 +62,12 @@ class ActionStartCaseworkerMessage(TurnAction):
             return [SlotSet(SLOT, False), SlotSet("message_kind", kind)]
         if conversation is None:
             return [SlotSet(SLOT, False), SlotSet("message_kind", kind),
-                    SlotSet("has_caseworker", False), SlotSet("caseworker_name", None)]
-        return [SlotSet(SLOT, None), SlotSet("message_kind", kind),
-                SlotSet("has_caseworker", name is not None), SlotSet("caseworker_name", name)]
+                    SlotSet("has_caseworker", False)]
+        events = [SlotSet(SLOT, None), SlotSet("message_kind", kind),
+                  SlotSet("has_caseworker", name is not None)]
+        # Without a caseworker the slot keeps its fallback words (actions/names.py); the
+        # copy then speaks of the team (has_caseworker).
+        return events + ([SlotSet("caseworker_name", name)] if name else [])
 
 
 class ValidateCaseworkerMessageForm(FormValidation):
@@ -119,7 +122,7 @@ class ActionAfterCaseworkerMessage(TurnAction):
     ) -> Events:
         outcome = tracker.get_slot(SLOT)
         name = tracker.get_slot("caseworker_name")
-        if outcome == SENT and name:
+        if outcome == SENT and name and tracker.get_slot("has_caseworker"):
             dispatcher.utter_message(response="utter_message_to_caseworker_sent",
                                      caseworker_name=name)
         elif outcome in (SENT, SENT_TEAM):

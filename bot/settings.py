@@ -187,9 +187,6 @@ class Settings(BaseSettings):
     # notice says how many were held back).
     unlinked_alerts_per_hour: int = Field(
         default=10, validation_alias=_env("MIJNSTEM_UNLINKED_ALERTS_PER_HOUR"))
-    # Shared state for several processes per service (docs/deploy.md): Rasa's lock store,
-    # rate limits and the Telegram update dedupe. None: in memory, one process each.
-    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
     # The answer loop (bot/storage/loop.py): open a shared item within this many Dutch
     # working days, answer within that many; overdue answers go to the team lead.
     followup_open_days: int = Field(
@@ -199,6 +196,9 @@ class Settings(BaseSettings):
     # Seconds between the Telegram bridge's checks for answers to deliver at once.
     followup_delivery_seconds: float = Field(
         default=3.0, validation_alias=_env("MIJNSTEM_FOLLOWUP_DELIVERY_SECONDS"))
+    # Shared state for several processes per service (docs/deploy.md): Rasa's lock store,
+    # rate limits and the Telegram update dedupe. None: in memory, one process each.
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL"))
 
     @classmethod
     def settings_customise_sources(

@@ -85,21 +85,22 @@ class RasaGateway:
         *,
         http: httpx.AsyncClient | None = None,
         health_ttl: float = HEALTH_TTL,
-        internal_token: str | None = None,
+        action_secret: str | None = None,
     ) -> None:
         self.webhook_url = webhook_url
-        # Rasa's shared secret, for the internal delivery route (bot/nlu/followups.py).
-        self.internal_token = internal_token
+        # For DELIVER_PATH (bot/loop/internal.py): the team's answers for a chat.
+        self.action_secret = action_secret
         self.health = Health(action_health_url, health_ttl)
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=TIMEOUT, trust_env=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> RasaGateway:
+        kwargs.setdefault("action_secret", settings.action_secret)
         return cls(
             settings.rasa_webhook_url,
             f"http://{settings.host}:{settings.action_port}/health",
-            **{"internal_token": settings.action_secret, **kwargs},
+            **kwargs,
         )
 
     async def close(self) -> None:
@@ -148,19 +149,17 @@ class RasaGateway:
     async def deliver(self, sender: str) -> list[BotMessage]:
         """The team's answers waiting for this chat, rendered by Rasa in the child's age
         band (bot/nlu/followups.py); [] when there are none or Rasa cannot say now."""
-        if self.internal_token is None:
+        if not self.action_secret:
             return []
         root = self.webhook_url.rstrip("/").removesuffix("/webhooks/rest/webhook")
         try:
             response = await self._http.post(
                 root + internal.DELIVER_PATH, json={"sender": sender},
-                headers={internal.HEADER: self.internal_token},
+                headers={internal.HEADER: self.action_secret},
             )
-        except httpx.HTTPError as exc:
-            log.warning("answers not fetched from Rasa: %s", type(exc).__name__)
+        except httpx.HTTPError:
             return []
         if response.status_code != 200:
-            log.warning("answers not fetched from Rasa: %s", response.status_code)
             return []
         try:
             return parse_reply(response.json()) or []

@@ -23,7 +23,11 @@ from bot.chat_commands import COMMANDS
 
 # Signals our Telegram bridge sends for what it cannot pass on as text.
 CHANNEL_SIGNALS = frozenset({"media_unsupported", "message_edited"})
-ALLOWED_COMMANDS = frozenset(COMMANDS) | CHANNEL_SIGNALS
+# The reaction buttons under a caseworker's answer (bot/nlu/followups.py). That answer
+# is rendered by the channel, outside the tracker, so its buttons are never "offered"
+# there; a reaction is harmless (stored only when an answer was delivered).
+REACTIONS = frozenset({"react_thanks", "react_disagree", "react_own_words"})
+ALLOWED_COMMANDS = frozenset(COMMANDS) | CHANNEL_SIGNALS | REACTIONS
 # "/stop", "/start K7MP-Q2XR", "/start@MijnStemBot CODE"; never with "{entities}".
 _ALLOWED_RE = re.compile(r"^/(?P<command>[A-Za-z_]+)(?:@\w+)?(?:\s+[^{}]*)?$", re.S)
 

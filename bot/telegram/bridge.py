@@ -36,6 +36,7 @@ from bot.privacy import link_limits
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
 from bot.storage import loop, repo
+from bot.storage.models import ConversationSession
 from bot.telegram import caseworkers, pending
 from bot.telegram.dedupe import recent_updates
 from bot.telegram.rasa import chat_hash, sender_for_chat
@@ -246,23 +247,33 @@ class Bridge:
         """Send waiting answers to every Telegram chat that has some. Returns how many
         chats got answers."""
 
-        def chats(*, session: Session) -> list[str]:
+        def chats(*, session: Session) -> list[tuple[int, str, str]]:
             found = loop.sessions_with_pending(session=session, channel="tg")
-            return [c.chat_address for c in found if c.chat_address]
+            return [(c.id, c.sender_hash, c.chat_address) for c in found if c.chat_address]
+
+        def forget_address(*, session: Session, conversation_id: int) -> None:
+            conversation = session.get(ConversationSession, conversation_id)
+            if conversation is not None:
+                conversation.chat_address = None
 
         try:
-            addresses = await self._db(chats)
+            waiting = await self._db(chats)
         except SQLAlchemyError as exc:
             log.error("waiting answers cannot be read: %s", type(exc).__name__)
             return 0
         delivered = 0
-        for address in addresses:
+        secret = self.settings.pseudonym_secret
+        for conversation_id, hashed, address in waiting:
             try:
                 chat_id = int(address)
             except ValueError:
                 continue
-            # The chat's current session (another child's code starts a new one).
             sender = await self._sender(chat_id)
+            if sender_hash(secret, sender) != hashed:
+                # The chat has since started a session for another child's code: that
+                # conversation is no longer reachable here.
+                await self._db(forget_address, conversation_id=conversation_id)
+                continue
             async with self._locks[sender]:
                 answers = await self.rasa.deliver(sender)
                 if answers:

@@ -1,7 +1,7 @@
 """answer loop: portal accounts, follow-ups, child messages, assignments, notices, audit
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

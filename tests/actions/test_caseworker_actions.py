@@ -72,6 +72,7 @@ async def test_unlinked_chat_sends_nothing_and_promises_nothing(configured):
     _, slots, _ = await run(ActionStartCaseworkerMessage(),
                             load_tracker(intent="write_caseworker", text="bericht"))
     assert slots["message_to_caseworker"] is False and slots["has_caseworker"] is False
+    assert "caseworker_name" not in slots  # keeps its fallback words
     said, _, _ = await run(ActionAfterCaseworkerMessage(), load_tracker(
         slots={"message_to_caseworker": False, "has_caseworker": False, "linked": False}))
     assert said == ["utter_link_needed_for_message"]
@@ -88,7 +89,8 @@ async def test_message_is_stored_with_a_follow_up_and_a_notice(configured, linke
         assert session.scalars(select(FollowUp.message_id)).one() == message.id
         assert session.scalars(select(Notice.kind)).all() == ["new_message"]
     said, slots, messages = await run(ActionAfterCaseworkerMessage(), load_tracker(
-        slots={"message_to_caseworker": "sent", "caseworker_name": "Sanne"}))
+        slots={"message_to_caseworker": "sent", "caseworker_name": "Sanne",
+               "has_caseworker": True}))
     assert said == ["utter_message_to_caseworker_sent"]
     assert messages[0]["caseworker_name"] == "Sanne"
     assert slots == {"message_to_caseworker": None, "message_kind": None}
@@ -126,7 +128,7 @@ async def test_message_without_caseworker_goes_to_the_team(configured, settings)
         lead_id = lead.id
     _, slots, _ = await run(ActionStartCaseworkerMessage(),
                             load_tracker(intent="write_caseworker", text="bericht"))
-    assert slots["has_caseworker"] is False and slots["caseworker_name"] is None
+    assert slots["has_caseworker"] is False and "caseworker_name" not in slots
     result, _ = await validate("Wie is mijn nieuwe jeugdzorgwerker?")
     assert result == {"message_to_caseworker": "sent_team"}
     said, _, _ = await run(ActionAfterCaseworkerMessage(), load_tracker(

@@ -67,17 +67,6 @@ def test_dead_database_gets_a_clear_message(run_cli, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_invite_with_a_birth_month(run_cli):
-    out = run_cli("invite", "--born", "2018-03", "--name", "Noor")
-    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", out.stdout.strip().splitlines()[-1])
-    bad = run_cli("invite", "--born", "2018/03", ok=False)
-    assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
-    both = run_cli("invite", "--born", "2018-03", "--age", "8", ok=False)
-    assert both.returncode == 2 and "not both" in both.stderr
-    too_young = run_cli("invite", "--born", "2025-01", ok=False)
-    assert too_young.returncode == 2 and "--born" in too_young.stderr
-
-
 def _db(tmp_path: Path):
     from bot.settings import load_settings
     from bot.storage.db import make_engine
@@ -176,12 +165,23 @@ def test_demo_fills_a_development_database_once_and_refuses_production(run_cli, 
         assert team_figures(session=session, team="Demo-team").active_children is None
     engine.dispose()
 
-    env = make_test_env(tmp_path / "prod", MIJNSTEM_ENV="production",
-                        MIJNSTEM_ENCRYPTION_KEYS="x" * 43 + "=", MIJNSTEM_PSEUDONYM_SECRET="s",
-                        MIJNSTEM_WEB_SECRET="w")
+    from tests.bot.test_settings import production_env
+
+    env = {**make_test_env(tmp_path / "prod"), **production_env(tmp_path / "prod")}
     refused = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=PROJECT_ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "development" in refused.stdout
+
+
+def test_invite_with_a_birth_month(run_cli):
+    out = run_cli("invite", "--born", "2018-03", "--name", "Noor")
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", out.stdout.strip().splitlines()[-1])
+    bad = run_cli("invite", "--born", "2018/03", ok=False)
+    assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
+    both = run_cli("invite", "--born", "2018-03", "--age", "8", ok=False)
+    assert both.returncode == 2 and "not both" in both.stderr
+    too_young = run_cli("invite", "--born", "2025-01", ok=False)
+    assert too_young.returncode == 2 and "--born" in too_young.stderr
 
 
 def test_telegram_links_only_from_sixteen(tmp_path: Path):

@@ -53,3 +53,13 @@ def test_offered_buttons_pass_and_only_those() -> None:
     assert filter_message('/choose{"choice":"everything"}', offered) == \
         'choose{"choice":"everything"}'
     assert filter_message("/restart", offered) == "restart"
+
+
+def test_reaction_buttons_under_an_answer_pass_without_being_offered():
+    """The caseworker's answer is rendered outside the tracker (bot/nlu/followups.py),
+    so its buttons are never in `offered`; the reactions still reach Rasa."""
+    from bot.nlu.command_filter import filter_message
+
+    for payload in ("/react_thanks", "/react_disagree", "/react_own_words"):
+        assert filter_message(payload, offered=set()) == payload
+    assert filter_message('/react_thanks{"x": 1}', offered=set()) == 'react_thanks{"x": 1}'

@@ -18,7 +18,7 @@ from bot.storage.models import ConversationSession
 from tests.e2e.stack import Stack
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram.conftest import bridge_env, start_bridge
-from tests.telegram.test_e2e import ChatView, payloads, say, text_of
+from tests.telegram.test_e2e import ChatView, payloads, text_of
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def test_answer_reaches_telegram_at_once_and_the_reaction_is_stored(
 ):
     stack = tg_stack
     stack.cli("caseworker", "add", "tg-loop@example.org", "--name", "Sanne de Vries")
-    invite = stack.cli("invite", "--age", "8", "--caseworker", "tg-loop@example.org").stdout
+    invite = stack.cli("invite", "--age", "16", "--caseworker", "tg-loop@example.org").stdout
     child_id = int(re.search(r"child (\d+)", invite).group(1))  # type: ignore[union-attr]
     code = invite.split()[-1]
     sessions = make_session_factory(make_engine(load_settings(stack.env)))
@@ -42,12 +42,16 @@ def test_answer_reaches_telegram_at_once_and_the_reaction_is_stored(
     try:
         tg_api.wait_for(lambda: tg_api.polls > 0, timeout=90)
         tg_api.send_text(CHILD_CHAT, f"/start {code}")
-        child.wait_text(say("utter_ask_wish"), 0)
-        # The bridge stored where this chat can be reached.
+        child.wait_new(0)
+
+        def address() -> str | None:
+            with sessions.begin() as session:
+                found = session.query(ConversationSession).filter_by(child_id=child_id).all()
+                return found[0].chat_address if found else None
+
+        # The bridge stored where this chat can be reached (after its reply).
+        assert tg_api.wait_for(address, timeout=30) == str(CHILD_CHAT)
         with sessions.begin() as session:
-            (conversation,) = session.query(ConversationSession).filter_by(
-                child_id=child_id).all()
-            assert conversation.chat_address == str(CHILD_CHAT)
             # A wish shared earlier, answered now in the portal.
             wish = repo.add_wish(session=session, child_id=child_id, session_id=None,
                                  text="een hond")

@@ -204,7 +204,7 @@ def test_audit_record_and_team_view(sessions):
 def test_migration_0009_downgrades_and_keeps_the_children(engine: Engine, sessions):
     child_id, _, _ = _setup(sessions)
     _share_wish(sessions, child_id)
-    migrate.downgrade(engine, "0007")
+    migrate.downgrade(engine, "0010")
     with engine.connect() as conn:
         # Dropping columns must not rebuild `child` (a rebuild cascades on SQLite).
         assert conn.execute(text("SELECT count(*) FROM child")).scalar_one() == 1

@@ -1,0 +1,124 @@
+"""The action server's delivery routes (bot/loop/delivery_api.py), on the real server
+process on a free loopback port: behind the action secret, one chat sees only its own
+child's answers, and an acknowledged answer is not delivered again."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import accounts
+from bot.loop import internal
+from bot.pseudonym import sender_hash
+from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.stack import services
+from bot.storage import interview, loop, migrate, repo
+from bot.storage.db import make_engine, make_session_factory
+from bot.storage.models import ConversationSession
+from tests.e2e.stack import free_port, stack_env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    var = tmp_path_factory.mktemp("deliveries") / "var"
+    env = stack_env(var, {"ACTION_PORT": str(free_port())})
+    settings = load_settings(env)
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    engine.dispose()
+    part = next(s for s in services(settings, Path("m")) if s.name == "action server")
+    log = open(var.parent / "actions.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(part.argv, cwd=PROJECT_ROOT, env=part.process_env(env),
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{settings.action_port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError((var.parent / "actions.log").read_text())
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield base, settings
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def post(url: str, body: dict[str, Any], secret: str | None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[internal.HEADER] = secret
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+
+
+def _child_with_answer(settings: Settings, sender: str, email: str) -> int:
+    engine = make_engine(settings)
+    try:
+        with make_session_factory(engine).begin() as session:
+            sanne = accounts.create(session=session, email=email, name="Sanne de Vries")
+            child = repo.create_child(session=session, display_name="N", age=9,
+                                      age_group="6-9", caseworker=sanne)
+            session.add(ConversationSession(
+                child_id=child.id, channel="web",
+                sender_hash=sender_hash(settings.pseudonym_secret, sender)))
+            wish = repo.add_wish(session=session, child_id=child.id, session_id=None,
+                                 text="een hond")
+            interview.decide(session=session, child_id=child.id, refs=[f"wish:{wish.id}"],
+                             shared=True)
+            summary = interview.send_shared(
+                session=session, child=child, body="x",
+                items=interview.items_to_send(session=session, child_id=child.id))
+            (follow_up,) = loop.open_follow_ups_for_summary(session=session, child=child,
+                                                            summary=summary)
+            return loop.add_reply(session=session, follow_up=follow_up, by=sanne,
+                                  status="kan_niet", text="Een hond mag niet in huis.").id
+    finally:
+        engine.dispose()
+
+
+def test_pending_and_ack(server: tuple[str, Settings]):
+    base, settings = server
+    pending, ack = base + internal.PENDING_PATH, base + internal.ACK_PATH
+    secret = settings.action_secret
+    assert post(pending, {"sender": "web-a"}, None)[0] == 403
+    assert post(pending, {"sender": "web-a"}, "wrong")[0] == 403
+    assert post(pending, {"sender": ""}, secret)[0] == 400
+    assert post(pending, {"sender": "web-nobody"}, secret) == (200, {"deliveries": []})
+
+    mine = _child_with_answer(settings, "web-a", "a@example.org")
+    other = _child_with_answer(settings, "web-b", "b@example.org")
+    status, body = post(pending, {"sender": "web-a"}, secret)
+    assert status == 200
+    assert body["deliveries"] == [{
+        "reply_id": mine, "status": "kan_niet", "text": "Een hond mag niet in huis.",
+        "signed_as": "Sanne", "kind": "wish", "words": "een hond"}]
+    # One chat cannot mark another child's answer as seen.
+    assert post(ack, {"sender": "web-a", "reply_ids": [other]}, secret) == (
+        200, {"acknowledged": []})
+    assert post(ack, {"sender": "web-a", "reply_ids": ["x"]}, secret)[0] == 400
+    assert post(ack, {"sender": "web-a", "reply_ids": [mine]}, secret) == (
+        200, {"acknowledged": [mine]})
+    assert post(ack, {"sender": "web-a", "reply_ids": [mine]}, secret) == (
+        200, {"acknowledged": []})
+    assert post(pending, {"sender": "web-a"}, secret) == (200, {"deliveries": []})
+    assert [d["reply_id"] for d in post(pending, {"sender": "web-b"}, secret)[1][
+        "deliveries"]] == [other]
