@@ -329,10 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         path = model_path()
     elif args.model:
         path = Path(args.model)
-    if path is not None:
-        if not path.exists():
-            print(f"no model at {path}: run `python -m bot train` first", file=sys.stderr)
-            return 1
+    if path is not None and not path.exists():
+        print(f"no model at {path}: run `python -m bot train` first", file=sys.stderr)
+        return 1
     report: dict[str, Any] = {}
     if args.set is not None:
         sets = load_tiered(args.set)
