@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import FormValidation, Turn
 from actions.common import DB_ERRORS, is_short, is_skip, latest_intent, steps_done
+from actions.summary import topic_lines
 from bot.storage import interview
 
 
@@ -92,8 +93,21 @@ class ValidateUpdateForm(FormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        result = free_answer("what_changed", "update", slot_value, dispatcher, tracker, turn)
+        step = tracker.get_slot("update_topic")
+        topic = f"update_{step}" if f"update_{step}" in interview.UPDATE_TOPICS else "update"
+        result = free_answer("what_changed", topic, slot_value, dispatcher, tracker, turn)
         if isinstance(result.get("what_changed"), str):
             # Something new to share: the summary comes again.
             result["steps_done"] = [s for s in steps_done(tracker) if s != "summary"]
-        return result
+        if result.get("what_changed") is None:
+            return result
+        # This topic is answered (or skipped): the next one the child told about.
+        queue = list(tracker.get_slot("update_queue") or [])[1:]
+        if queue:
+            try:
+                lines = topic_lines(turn, domain, queue[0])
+            except DB_ERRORS:
+                return result
+            return {**result, "what_changed": None, "update_queue": queue,
+                    "update_topic": queue[0], "update_lines": lines}
+        return {**result, "update_queue": [], "update_topic": None}

@@ -77,11 +77,12 @@ MAX_SKIP_WORDS = 4
 # The slots each step fills; cleared when a child redoes the step or links a new code.
 STEP_SLOTS: dict[str, tuple[str, ...]] = {
     "wishes": ("wish", "wish_topic", "more_wishes", "last_wish_id", "unsaved_wishes"),
-    "people": ("people_text", "people_confirm", "person_ring", "person_frequency",
-               "person_contact", "more_people", "people_found", "people_list", "people_queue",
+    "people": ("people_text", "people_confirm", "person_ring", "sibling_together",
+               "sibling_where", "person_frequency", "person_contact", "more_people",
+               "missed_people", "people_found", "people_list", "people_queue",
                "current_person"),
-    "trusted": ("trusted_has", "trusted_who", "trusted_who_text", "trusted_knows",
-                "trusted_help"),
+    "trusted": ("trusted_has", "trusted_suggest", "trusted_suggestion", "trusted_who",
+                "trusted_who_text", "trusted_knows", "trusted_involve", "trusted_help"),
     "say": ("own_say",),
     "continuity": ("keep_same", "changed_lately"),
     "heard": ("caseworker_message",),

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Turn, TurnAction
 from actions.common import DB_ERRORS, all_interview_slots, channel_of
+from actions.names import name_slots, name_values
 from bot import invites
 from bot.privacy import link_limits
 from bot.storage import repo
@@ -81,7 +82,8 @@ class ActionLinkChat(TurnAction):
                     link_limits.record_failure(session=session, sender_hash=turn.sender_hash,
                                                subjects=subjects)
                 child = result.conversation.child if result.conversation else None
-                age_group = child.age_group if child else None
+                age_group = child.current_age_group if child else None
+                names = name_values(child, domain, age_group) if child else {}
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_link_unavailable")
             return [SlotSet("link_result", "unavailable")]
@@ -95,7 +97,8 @@ class ActionLinkChat(TurnAction):
                 web_chat_url=f"{settings.public_web_url.rstrip('/')}/chat?code={code}",
             )
             return [SlotSet("link_result", result.status.value)]
-        events = [SlotSet("linked", True), SlotSet("link_result", result.status.value)]
+        events = [SlotSet("linked", True), SlotSet("link_result", result.status.value),
+                  *name_slots(names)]
         if result.status is repo.LinkStatus.LINKED:
             # A new link starts the interview afresh (e.g. a code re-issued to a child).
             events += [

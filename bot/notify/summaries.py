@@ -2,7 +2,9 @@
 
 Only that a summary is waiting and for which child number: the child's words stay in
 Mijn Stem and never travel through Telegram. Sent in the background, so the child's
-reply never waits for Telegram, and a failure is logged, not raised.
+reply never waits for Telegram. When Telegram answers 429 or 5xx, or cannot be
+reached, the message is tried again with growing pauses (about a minute in all);
+only then is the failure logged (never raised).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from bot.settings import Settings
 log = logging.getLogger("mijnstem.notify")
 
 _background: set[asyncio.Task[None]] = set()
+# Pauses between attempts (seconds): back-off for a Telegram that is overloaded or down.
+RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
 def notify_summary_shared(
@@ -38,9 +42,16 @@ def notify_summary_shared(
 
 
 async def _send(settings: Settings, chat_id: str, text: str) -> None:
-    try:
-        await telegram.send_message(settings, chat_id, text)
-    except telegram.TelegramError as exc:
-        log.warning("summary notification not sent: %s", exc)
-    except Exception:  # a notification must never take the action server down
-        log.exception("summary notification failed")
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            await telegram.send_message(settings, chat_id, text)
+            return
+        except telegram.TelegramError as exc:
+            if delay is None:
+                log.warning("summary notification not sent: %s", exc)
+                return
+            log.info("summary notification not sent yet (%s); again in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+        except Exception:  # a notification must never take the action server down
+            log.exception("summary notification failed")
+            return

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import DateTime
 
+from bot.age import current_age_group
 from bot.storage.crypto import get_cipher
 
 
@@ -102,6 +103,8 @@ class Child(Base):
     # Encrypted like free text; the age band stays in clear (the bot's voice needs it).
     age: Mapped[int | None] = mapped_column(EncryptedInt())
     age_group: Mapped[str | None] = mapped_column(String(8))
+    # Birth month "YYYY-MM" (encrypted): the age band follows the birthday.
+    born: Mapped[str | None] = mapped_column(EncryptedText())
     caseworker_id: Mapped[int | None] = mapped_column(
         ForeignKey("caseworker.id", ondelete="SET NULL")
     )
@@ -109,6 +112,11 @@ class Child(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     caseworker: Mapped[Caseworker | None] = relationship(back_populates="children")
+
+    @property
+    def current_age_group(self) -> str | None:
+        return current_age_group(born=self.born, stored=self.age_group)
+
     invites: Mapped[list[Invite]] = relationship(
         back_populates="child", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -227,6 +235,12 @@ class Person(SummaryItem, Base):
     frequency: Mapped[str | None] = mapped_column(EncryptedText())
     # more | same | less
     contact_wish: Mapped[str | None] = mapped_column(EncryptedText())
+    # Brothers and sisters (issue 11): placed together with the child or not, and where
+    # the sibling lives when not.
+    placed_together: Mapped[bool | None] = mapped_column(EncryptedBool())
+    lives_where: Mapped[str | None] = mapped_column(EncryptedText())
+    # "Wie mis je?": someone the child lost contact with.
+    missed: Mapped[bool | None] = mapped_column(EncryptedBool())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -246,6 +260,8 @@ class TrustedPerson(SummaryItem, Base):
     who: Mapped[str | None] = mapped_column(EncryptedText())
     person_knows: Mapped[bool | None] = mapped_column(EncryptedBool())
     wants_help: Mapped[bool | None] = mapped_column(EncryptedBool())
+    # The child wants this person involved; passed on only with the child's yes.
+    wants_involved: Mapped[bool | None] = mapped_column(EncryptedBool())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.age import born_from_age
 from bot.storage.models import (
     Caseworker,
     ChatGeneration,
@@ -48,8 +49,12 @@ def create_child(
     age: int | None,
     age_group: str | None,
     caseworker: Caseworker | None,
+    born: str | None = None,
 ) -> Child:
-    child = Child(display_name=display_name, age=age, age_group=age_group, caseworker=caseworker)
+    if born is None and age is not None:
+        born = born_from_age(age)
+    child = Child(display_name=display_name, age=age, age_group=age_group, caseworker=caseworker,
+                  born=born)
     session.add(child)
     session.flush()
     return child
@@ -253,6 +258,7 @@ def find_conversation(*, session: Session, sender_hash: str) -> ConversationSess
 def set_child_age(*, session: Session, child: Child, age: int, age_group: str) -> None:
     child.age = age
     child.age_group = age_group
+    child.born = born_from_age(age)
     session.flush()
 
 

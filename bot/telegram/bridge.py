@@ -354,7 +354,7 @@ class Bridge:
             conversation = repo.find_conversation(
                 session=session, sender_hash=sender_hash(self.settings.pseudonym_secret, sender)
             )
-            return conversation.child.age_group if conversation is not None else None
+            return conversation.child.current_age_group if conversation is not None else None
 
         try:
             return await self._db(lookup)

@@ -6,7 +6,8 @@ sendMessage, sendPhoto, sendChatAction, answerCallbackQuery, editMessageText,
 editMessageReplyMarkup, setWebhook, deleteWebhook, getWebhookInfo, setMyCommands...
 Everything the bot sends is recorded. The test side plays the users: it queues
 updates (texts, commands, stickers, button presses, edits) or posts them to the
-bot's webhook, and can make the next call of a method fail with a 429 RetryAfter.
+bot's webhook, and can make the next calls of a method fail with a 429 RetryAfter or a
+5xx server error.
 
     api = FakeTelegramAPI().start()
     env["TELEGRAM_BASE_URL"] = api.base_url   # the bot sends to http://127.0.0.1:PORT/bot<token>/...
@@ -50,6 +51,10 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+_SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway",
+                  503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
 class FakeTelegramAPI:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
@@ -59,7 +64,8 @@ class FakeTelegramAPI:
         self._updates: list[dict[str, Any]] = []
         self._pushed: dict[int, dict[str, Any]] = {}
         self._sent: dict[int, dict[str, Any]] = {}  # message_id -> message the bot sent
-        self._failures: dict[str, list[int]] = {}  # method -> retry_after values to serve
+        # method -> (HTTP status, retry_after) to serve before answering normally
+        self._failures: dict[str, list[tuple[int, int]]] = {}
         self._cond = threading.Condition()
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
@@ -130,16 +136,23 @@ class FakeTelegramAPI:
         method = path[len(prefix):]
         params = _read_params(request)
         with self._cond:
-            retry_after = self._take_failure(method)
-            if retry_after is not None:
-                self.calls.append(Call(method, params, status=429))
+            failure = self._take_failure(method)
+            if failure is not None:
+                self.calls.append(Call(method, params, status=failure[0]))
                 self._cond.notify_all()
-        if retry_after is not None:
-            self._respond(request, 429, {
-                "ok": False, "error_code": 429,
-                "description": f"Too Many Requests: retry after {retry_after}",
-                "parameters": {"retry_after": retry_after},
-            })
+        if failure is not None:
+            status, retry_after = failure
+            if status == 429:
+                self._respond(request, 429, {
+                    "ok": False, "error_code": 429,
+                    "description": f"Too Many Requests: retry after {retry_after}",
+                    "parameters": {"retry_after": retry_after},
+                })
+            else:
+                self._respond(request, status, {
+                    "ok": False, "error_code": status,
+                    "description": _SERVER_ERRORS.get(status, "Internal Server Error"),
+                })
             return
         handler = getattr(self, "_api_" + method, None)
         if handler is None:
@@ -169,7 +182,7 @@ class FakeTelegramAPI:
             request.end_headers()
             request.wfile.write(data)
 
-    def _take_failure(self, method: str) -> int | None:
+    def _take_failure(self, method: str) -> tuple[int, int] | None:
         pending = self._failures.get(method)
         return pending.pop(0) if pending else None
 
@@ -263,10 +276,12 @@ class FakeTelegramAPI:
 
     # --- the users' side ----------------------------------------------------------------
 
-    def fail_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        """The next `times` calls of `method` get a 429 Too Many Requests."""
+    def fail_next(self, method: str, retry_after: int = 1, times: int = 1,
+                  status: int = 429) -> None:
+        """The next `times` calls of `method` get a 429 Too Many Requests (or, with
+        another `status`, that server error: 500, 502, 503...)."""
         with self._cond:
-            self._failures.setdefault(method, []).extend([retry_after] * times)
+            self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
     def push(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates (an update_id is given unless it has one:

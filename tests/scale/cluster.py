@@ -53,8 +53,7 @@ frontend rasa_in
 backend rasa
     balance roundrobin
     option httpchk GET /webhooks/rest/
-    use-server rasa1 if {{ req.hdr(x-mijnstem-route) -m str rasa1 }}
-    use-server rasa2 if {{ req.hdr(x-mijnstem-route) -m str rasa2 }}
+{routes}
     http-response set-header X-Served-By %[srv_name]
 {rasa_servers}
 
@@ -124,7 +123,10 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], route: str | None = N
         time.sleep(0.2)
 
 
-def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer) -> Cluster:
+def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer,
+                  size: int = 2) -> Cluster:
+    """`size` Rasa servers and as many action servers (1 or 2) behind HAProxy."""
+    rasa_names, action_names = RASA_SERVERS[:size], ACTION_SERVERS[:size]
     haproxy_bin = shutil.which("haproxy")
     if haproxy_bin is None:
         raise HaproxyUnavailable("haproxy is not installed (run scripts/test-services)")
@@ -145,15 +147,18 @@ def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer) -
     stack = Stack(env=env, settings=settings, var_dir=var_dir)
     stack.cli("migrate")
 
-    ports = {name: free_port() for name in (*RASA_SERVERS, *ACTION_SERVERS)}
+    ports = {name: free_port() for name in (*rasa_names, *action_names)}
     cfg = HAPROXY_CFG.format(
         socket=var_dir / "haproxy.sock",
         rasa_port=lb_rasa,
+        routes="\n".join(
+            f"    use-server {n} if {{ req.hdr(x-mijnstem-route) -m str {n} }}"
+            for n in rasa_names),
         action_port=lb_actions,
         rasa_servers="\n".join(
-            f"    server {n} 127.0.0.1:{ports[n]} {CHECK}" for n in RASA_SERVERS),
+            f"    server {n} 127.0.0.1:{ports[n]} {CHECK}" for n in rasa_names),
         action_servers="\n".join(
-            f"    server {n} 127.0.0.1:{ports[n]} {CHECK}" for n in ACTION_SERVERS),
+            f"    server {n} 127.0.0.1:{ports[n]} {CHECK}" for n in action_names),
     )
     cfg_path = var_dir / "haproxy.cfg"
     cfg_path.write_text(cfg)
@@ -168,7 +173,7 @@ def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer) -
                       rasa_url=f"http://127.0.0.1:{lb_rasa}/webhooks/rest/webhook",
                       action_url=f"http://127.0.0.1:{lb_actions}/webhook")
     try:
-        for rasa_name, action_name in zip(RASA_SERVERS, ACTION_SERVERS, strict=True):
+        for rasa_name, action_name in zip(rasa_names, action_names, strict=True):
             own = dataclasses.replace(settings, rasa_port=ports[rasa_name],
                                       action_port=ports[action_name])
             parts = {p.name: p for p in services(own, model)}
@@ -181,7 +186,7 @@ def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer) -
         stack.wait_ready(timeout=300)
         # Both hops through HAProxy answer once its health checks see the servers.
         _wait_http(f"http://127.0.0.1:{lb_actions}/health", haproxy)
-        for name in RASA_SERVERS:
+        for name in rasa_names:
             _wait_http(f"http://127.0.0.1:{lb_rasa}/webhooks/rest/", haproxy, route=name)
     except BaseException:
         cluster.stop()

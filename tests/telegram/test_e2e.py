@@ -40,7 +40,11 @@ DOMAIN = load_domain()
 
 
 def say(name: str) -> str:
-    return RESPONSES.text(name, AGE_GROUP)
+    """The text as the child gets it: the invite has no name (the domain's fallback) and
+    the caseworker is Sam (issue 11: names instead of jargon)."""
+    return (RESPONSES.text(name, AGE_GROUP)
+            .replace("{child_name}", RESPONSES.text("utter_label_child_fallback", AGE_GROUP))
+            .replace("{caseworker_name}", "Sam"))
 
 
 def text_of(message: dict[str, Any]) -> str:
@@ -118,8 +122,7 @@ def test_a_child_talks_to_mijn_stem_on_telegram(
         tg_api.send_text(CHILD_CHAT, f"/start {child_code.replace('-', '')}")
         first = child.wait_text(say("utter_ask_wish"), 0)
         assert [text_of(m) for m in first] == [
-            say("utter_welcome"), say("utter_welcome_rules"), say("utter_wishes_intro"),
-            say("utter_ask_wish")]
+            say("utter_welcome"), say("utter_welcome_rules"), say("utter_ask_wish")]
         refused = [c for c in tg_api.calls_of("sendMessage") if c.status == 429]
         assert len(refused) == 1 and refused[0].params["text"] == say("utter_welcome")
         assert set(payloads(first[-1])) == {"/dont_know", "/skip"}

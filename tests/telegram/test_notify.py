@@ -30,8 +30,32 @@ async def test_notification_reaches_the_caseworkers_chat(tmp_path: Path):
         api.stop()
 
 
+async def test_telegram_errors_are_retried_with_back_off(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    """500, 502 and a 429 twice in a row: sent once in the end, nothing lost."""
+    monkeypatch.setattr(summaries, "RETRY_DELAYS", (0.01, 0.02, 0.04, 0.08))
+    api = FakeTelegramAPI().start()
+    try:
+        settings = load_settings(make_test_env(
+            tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url))
+        api.fail_next("sendMessage", status=500)
+        api.fail_next("sendMessage", status=502)
+        # (Telegram's retry_after is at least 1; PTB reads 0 as no RetryAfter at all.)
+        api.fail_next("sendMessage", retry_after=1, times=2)
+        task = summaries.notify_summary_shared(
+            settings, chat_id="4242", child_id=7, caseworker_email="sam@example.org")
+        assert task is not None
+        await task
+        assert [c.status for c in api.calls_of("sendMessage")] == [500, 502, 429, 429, 200]
+        assert len(api.texts_to(4242)) == 1
+    finally:
+        api.stop()
+
+
 async def test_unreachable_telegram_is_logged_not_raised(tmp_path: Path,
-                                                         caplog: pytest.LogCaptureFixture):
+                                                         caplog: pytest.LogCaptureFixture,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(summaries, "RETRY_DELAYS", (0.01, 0.01))
     settings = load_settings(make_test_env(
         tmp_path, TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_BASE_URL=f"http://127.0.0.1:{free_port()}"))

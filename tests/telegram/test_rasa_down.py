@@ -87,7 +87,8 @@ def test_messages_wait_for_rasa_and_are_answered_in_order(
         saved = RESPONSES.text("utter_wish_saved", AGE_GROUP)
         texts = tg_api.wait_for(
             lambda: saved in (t := tg_api.texts_to(CHAT)) and t, timeout=120)
-        welcome = RESPONSES.text("utter_welcome", AGE_GROUP)
+        welcome = RESPONSES.text("utter_welcome", AGE_GROUP).replace(
+            "{child_name}", RESPONSES.text("utter_label_child_fallback", AGE_GROUP))
         ask_wish = RESPONSES.text("utter_ask_wish", AGE_GROUP)
         assert texts[0] == busy
         assert texts.index(welcome) < texts.index(ask_wish) < texts.index(saved)

@@ -65,3 +65,29 @@ async def test_retry_after_is_waited_out_and_nothing_is_lost(api, bot, bridge): 
     assert api.texts_to(CHAT) == ["een", "twee"]
     calls = [(c.params["text"], c.status) for c in api.calls_of("sendMessage")]
     assert calls == [("een", 429), ("een", 200), ("twee", 200)]
+
+
+def test_the_application_builds_with_the_installed_extras(settings: Settings, sqlite_engine):  # type: ignore[no-untyped-def]
+    """What `python -m bot telegram` builds (an option needing a missing PTB extra fails
+    here, not in a process the e2e tests wait for)."""
+    from bot.telegram.app import build_application
+
+    configured = settings.model_copy(update={"telegram_bot_token": TOKEN,
+                                             "telegram_base_url": "http://127.0.0.1:9"})
+    application = build_application(configured, sessions=sessionmaker(sqlite_engine))
+    assert application.bot_data["bridge"].rasa.webhook_url == settings.rasa_webhook_url
+
+
+async def test_server_errors_are_retried_with_back_off_and_nothing_is_lost(  # type: ignore[no-untyped-def]
+        api, bot, bridge, monkeypatch):
+    """Telegram answers 500, then 502, then 429: every reply arrives once, in order."""
+    from bot.telegram import bridge as bridge_module
+
+    monkeypatch.setattr(bridge_module, "SEND_RETRY_DELAYS", (0.01, 0.02, 0.04, 0.08))
+    api.fail_next("sendMessage", status=500)
+    api.fail_next("sendMessage", status=502)
+    api.fail_next("sendMessage", retry_after=0)
+    await bridge.reply(bot, CHAT, [BotMessage("een"), BotMessage("twee")])
+    assert api.texts_to(CHAT) == ["een", "twee"]
+    calls = [(c.params["text"], c.status) for c in api.calls_of("sendMessage")]
+    assert calls == [("een", 500), ("een", 502), ("een", 429), ("een", 200), ("twee", 200)]
