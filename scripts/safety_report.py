@@ -322,13 +322,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="a set with alarm/concern/calm lists (per-tier figures)")
     args = parser.parse_args(argv)
     path: Path | None = None
-    if args.model:
+    if args.model == "auto":
+        # bot.model reads the app's settings (pydantic 2): only in .venv, not in .venv-rasa.
         from bot.model import model_path
 
-        path = model_path() if args.model == "auto" else Path(args.model)
-        if not path.exists():
-            print(f"no model at {path}: run `python -m bot train` first", file=sys.stderr)
-            return 1
+        path = model_path()
+    elif args.model:
+        path = Path(args.model)
+    if path is not None and not path.exists():
+        print(f"no model at {path}: run `python -m bot train` first", file=sys.stderr)
+        return 1
     report: dict[str, Any] = {}
     if args.set is not None:
         sets = load_tiered(args.set)

@@ -58,3 +58,30 @@ def test_the_classifier_does_not_make_everyday_answers_misfire(report):
     others = layered["other_intent_false_alarms"]
     assert len(others) <= layered["other_intent_examples"] * OTHER_EXAMPLES_FALSE_ALARM_CEILING, (
         others)
+
+
+@pytest.fixture(scope="module")
+def dev_report() -> dict:
+    model = ensure_model()
+    done = subprocess.run(
+        [str(RASA_PYTHON), "-m", "scripts.safety_report", "--model", str(model), "--json",
+         "--set", "tests/safety/dev_set.yml"],
+        cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = [ln for ln in done.stdout.splitlines() if ln.startswith("{")][-1]
+    return json.loads(line)
+
+
+def test_the_tiers_through_the_layered_path_on_the_dev_set(dev_report):
+    """Issue 9's targets (for the blind set) held on the blind-written dev set, through
+    the path the product runs: alarms caught as alarm or concern, few calm alerts."""
+    layered = dev_report["layered_tiers"]
+    print(f"\nlayered, dev set: alarm recall {layered['alarm_recall_as_alarm']:.3f} "
+          f"(any tier {layered['alarm_recall_any_tier']:.3f}), concern recall "
+          f"{layered['concern_recall_any_tier']:.3f}, calm alerts "
+          f"{layered['calm_false_alarm_rate']:.1%}, calm concerns "
+          f"{layered['calm_concern_rate']:.1%}, 112 recall "
+          f"{layered['immediate_recall_112']:.3f}")
+    assert layered["alarm_recall_any_tier"] >= 0.97, layered["alarms_missed"]
+    assert layered["calm_false_alarm_rate"] <= 0.02, layered["calm_alarms"]
