@@ -7,10 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import DB_ERRORS, find_conversation, was_asked
+from actions.base import FormValidation, Turn
+from actions.common import DB_ERRORS
 from bot.age import MAX_AGE, MIN_AGE, age_group
 from bot.storage import repo
 
@@ -32,19 +31,21 @@ def parse_age(text: str) -> int | None:
     return None
 
 
-class ValidateAgeForm(FormValidationAction):
+class ValidateAgeForm(FormValidation):
+    # An age is only ever an answer to the age question.
+    keeps_unasked = False
+
     def name(self) -> str:
         return "validate_age_form"
 
-    async def validate_age(
+    def validate_age(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "age"):
-            return {"age": None}
         age = parse_age(str(slot_value or ""))
         if age is None:
             dispatcher.utter_message(response="utter_age_invalid")
@@ -54,9 +55,9 @@ class ValidateAgeForm(FormValidationAction):
             return {"age": None}
         group = age_group(age)
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     child = repo.get_child(session=session, child_id=conversation.child_id)
                     repo.set_child_age(session=session, child=child, age=age, age_group=group)
         except DB_ERRORS:

@@ -9,19 +9,10 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    find_conversation,
-    is_short,
-    is_skip,
-    kept,
-    latest_intent,
-    steps_done,
-    was_asked,
-)
+from actions.base import FormValidation, Turn
+from actions.common import DB_ERRORS, is_short, is_skip, latest_intent, steps_done
+from actions.summary import topic_lines
 from bot.storage import interview
 
 
@@ -31,9 +22,8 @@ def free_answer(
     slot_value: Any,
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
+    turn: Turn,
 ) -> dict[str, Any]:
-    if not was_asked(tracker, slot):
-        return {slot: kept(tracker, slot_value)}
     text = str(slot_value or "").strip()
     if not text:
         return {slot: None}
@@ -44,9 +34,9 @@ def free_answer(
         dispatcher.utter_message(response="utter_tell_more")
         return {slot: None}
     try:
-        conversation = find_conversation(tracker)
+        conversation = turn.conversation
         if conversation is not None:
-            with deps.get().sessions.begin() as session:
+            with turn.db() as session:
                 interview.add_answer(session=session, child_id=conversation.child_id,
                                      session_id=conversation.id, topic=topic, text=text)
     except DB_ERRORS:
@@ -56,55 +46,68 @@ def free_answer(
     return {slot: text}
 
 
-class ValidateSayForm(FormValidationAction):
+class ValidateSayForm(FormValidation):
     def name(self) -> str:
         return "validate_say_form"
 
-    async def validate_own_say(
+    def validate_own_say(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("own_say", "own_say", slot_value, dispatcher, tracker)
+        return free_answer("own_say", "own_say", slot_value, dispatcher, tracker, turn)
 
 
-class ValidateContinuityForm(FormValidationAction):
+class ValidateContinuityForm(FormValidation):
     def name(self) -> str:
         return "validate_continuity_form"
 
-    async def validate_keep_same(
+    def validate_keep_same(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("keep_same", "keep_same", slot_value, dispatcher, tracker)
+        return free_answer("keep_same", "keep_same", slot_value, dispatcher, tracker, turn)
 
-    async def validate_changed_lately(
+    def validate_changed_lately(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("changed_lately", "changed", slot_value, dispatcher, tracker)
+        return free_answer("changed_lately", "changed", slot_value, dispatcher, tracker, turn)
 
 
-class ValidateHeardForm(FormValidationAction):
+class ValidateHeardForm(FormValidation):
     def name(self) -> str:
         return "validate_heard_form"
 
-    async def validate_caseworker_message(
+    def validate_caseworker_message(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        return free_answer("caseworker_message", "message", slot_value, dispatcher, tracker)
+        return free_answer("caseworker_message", "message", slot_value, dispatcher, tracker, turn)
 
 
-class ValidateUpdateForm(FormValidationAction):
+class ValidateUpdateForm(FormValidation):
     def name(self) -> str:
         return "validate_update_form"
 
-    async def validate_what_changed(
+    def validate_what_changed(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: dict[str, Any],
+        domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        result = free_answer("what_changed", "update", slot_value, dispatcher, tracker)
+        step = tracker.get_slot("update_topic")
+        topic = f"update_{step}" if f"update_{step}" in interview.UPDATE_TOPICS else "update"
+        result = free_answer("what_changed", topic, slot_value, dispatcher, tracker, turn)
         if isinstance(result.get("what_changed"), str):
             # Something new to share: the summary comes again.
             result["steps_done"] = [s for s in steps_done(tracker) if s != "summary"]
-        return result
+        if result.get("what_changed") is None:
+            return result
+        # This topic is answered (or skipped): the next one the child told about.
+        queue = list(tracker.get_slot("update_queue") or [])[1:]
+        if queue:
+            try:
+                lines = topic_lines(turn, domain, queue[0])
+            except DB_ERRORS:
+                return result
+            return {**result, "what_changed": None, "update_queue": queue,
+                    "update_topic": queue[0], "update_lines": lines}
+        return {**result, "update_queue": [], "update_topic": None}

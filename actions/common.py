@@ -12,8 +12,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import deps
 from bot.pseudonym import sender_hash
-from bot.storage import repo
-from bot.storage.models import ConversationSession
 
 CHOICES = Path(__file__).resolve().parent.parent / "bot" / "lexicon" / "nl_choices.yml"
 
@@ -38,15 +36,6 @@ def channel_of(sender_id: str) -> str:
 
 def hashed_sender(tracker: Tracker) -> str:
     return sender_hash(deps.get().settings.pseudonym_secret, tracker.sender_id)
-
-
-def find_conversation(tracker: Tracker) -> ConversationSession | None:
-    """The linked conversation of this chat, detached from its session (read-only)."""
-    with deps.get().sessions.begin() as session:
-        conversation = repo.find_conversation(session=session, sender_hash=hashed_sender(tracker))
-        if conversation is not None:
-            session.refresh(conversation, ["child"])
-        return conversation
 
 
 def steps_done(tracker: Tracker) -> list[str]:
@@ -88,11 +77,12 @@ MAX_SKIP_WORDS = 4
 # The slots each step fills; cleared when a child redoes the step or links a new code.
 STEP_SLOTS: dict[str, tuple[str, ...]] = {
     "wishes": ("wish", "wish_topic", "more_wishes", "last_wish_id", "unsaved_wishes"),
-    "people": ("people_text", "people_confirm", "person_ring", "person_frequency",
-               "person_contact", "more_people", "people_found", "people_list", "people_queue",
+    "people": ("people_text", "people_confirm", "person_ring", "sibling_together",
+               "sibling_where", "person_frequency", "person_contact", "more_people",
+               "missed_people", "people_found", "people_list", "people_queue",
                "current_person"),
-    "trusted": ("trusted_has", "trusted_who", "trusted_who_text", "trusted_knows",
-                "trusted_help"),
+    "trusted": ("trusted_has", "trusted_suggest", "trusted_suggestion", "trusted_who",
+                "trusted_who_text", "trusted_knows", "trusted_involve", "trusted_help"),
     "say": ("own_say",),
     "continuity": ("keep_same", "changed_lately"),
     "heard": ("caseworker_message",),

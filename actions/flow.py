@@ -6,20 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import deps
+from actions.base import Turn, TurnAction
 from actions.common import (
     DB_ERRORS,
     clear_step,
-    find_conversation,
+    is_short,
     latest_intent,
     latest_text,
     steps_done,
 )
-from actions.summary import current_lines
+from actions.copy import render
+from actions.names import name_slots, name_values
+from actions.summary import returning_topics, topic_lines
 from bot import topics
 from bot.storage import interview
 
@@ -57,15 +59,16 @@ def next_step(*, linked: bool, age_known: bool, done: list[str]) -> str:
     return "done"
 
 
-class ActionContinue(Action):
+class ActionContinue(TurnAction):
     def name(self) -> str:
         return "action_continue"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_link_unavailable")
             return [SlotSet("next_step", "need_code")]
@@ -76,9 +79,11 @@ class ActionContinue(Action):
                 dispatcher.utter_message(response="utter_ask_code")
             return [SlotSet("linked", False), SlotSet("next_step", "need_code")]
 
-        age_group = conversation.child.age_group
+        age_group = conversation.child.current_age_group
+        names = name_values(conversation.child, domain, age_group)
         events: list[dict[str, Any]] = [
             SlotSet("linked", True), SlotSet("age_group", age_group), SlotSet("link_result", None),
+            *name_slots(names),
         ]
         done = steps_done(tracker)
         finished = FORM_STEPS.get(tracker.latest_action_name or "")
@@ -90,59 +95,111 @@ class ActionContinue(Action):
         started = tracker.get_slot("step_started")
 
         if just_linked:
-            dispatcher.utter_message(response="utter_welcome")
-            dispatcher.utter_message(response="utter_welcome_rules")
-        elif _after_link(tracker):
-            dispatcher.utter_message(response="utter_already_linked")
+            dispatcher.utter_message(response="utter_welcome", **names)
+            dispatcher.utter_message(response="utter_welcome_rules", **names)
+        elif _after_link(tracker) and tracker.get_slot("link_result") != "other_child":
+            dispatcher.utter_message(response="utter_already_linked", **names)
         elif tracker.get_slot("redo_result") == "unknown":
             # action_redo_topic asked which topic: wait for the child's choice.
             return [*events, SlotSet("redo_result", None), SlotSet("next_step", "wait")]
         elif tracker.latest_action_name == "update_form":
-            dispatcher.utter_message(response="utter_ask_redo")
+            dispatcher.utter_message(response="utter_ask_redo", **names)
             return [*events, SlotSet("next_step", "wait")]
         elif intent == "greet":
-            dispatcher.utter_message(response="utter_greet_back")
+            dispatcher.utter_message(response="utter_greet_back", **names)
             if step == started and step in RESUMES:
-                dispatcher.utter_message(response=RESUMES[step])
+                dispatcher.utter_message(response=RESUMES[step], **names)
             elif step == "done":
-                return [*events, *self._returning(dispatcher, tracker, domain)]
+                return [*events, *self._returning(dispatcher, turn, domain, names)]
+        elif step == "done" and _is_free_text(tracker) and self._keep(dispatcher, turn, tracker,
+                                                                      names):
+            # Kept as news: the summary asks who may read it.
+            done = [s for s in done if s != "summary"]
+            events.append(SlotSet("steps_done", done))
+            step = "summary"
 
         if tracker.latest_action_name == "age_form" and not (tracker.active_loop or {}).get("name"):
-            dispatcher.utter_message(response="utter_age_thanks")
+            dispatcher.utter_message(response="utter_age_thanks", **names)
         if step in INTROS and step != started:
-            dispatcher.utter_message(response=INTROS[step])
+            if not (just_linked and step == STEPS[0]):
+                # The welcome leads into the first topic: no intro on the first turn.
+                dispatcher.utter_message(response=INTROS[step], **names,
+                                         progress=progress(domain, age_group, step, done))
             events.append(SlotSet("step_started", step))
         elif step == "summary" and step != started:
             events.append(SlotSet("step_started", step))
         if step == "done" and intent != "greet":
-            dispatcher.utter_message(response="utter_all_done")
+            dispatcher.utter_message(response="utter_all_done", **names)
         return [*events, SlotSet("next_step", step)]
 
     def _returning(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, turn: Turn, domain: dict[str, Any],
+        names: dict[str, str],
     ) -> list[dict[str, Any]]:
-        """All done before: show what the child said last time, ask what has changed."""
+        """All done before: go through the topics the child told about, one at a time,
+        showing what they said then and asking what has changed since."""
         try:
-            lines = current_lines(tracker, domain, marked=True)
+            queue = returning_topics(turn)
+            lines = topic_lines(turn, domain, queue[0] if queue else None)
         except DB_ERRORS:
-            lines = []
-        if lines:
-            dispatcher.utter_message(response="utter_returning", items="\n".join(lines))
-        return [SlotSet("what_changed", None), SlotSet("next_step", "update")]
+            queue, lines = [], render(domain, "utter_label_update_none")
+        dispatcher.utter_message(response="utter_returning", **names)
+        return [SlotSet("what_changed", None), SlotSet("update_queue", queue),
+                SlotSet("update_topic", queue[0] if queue else None),
+                SlotSet("update_lines", lines), SlotSet("next_step", "update")]
+
+    def _keep(
+        self, dispatcher: CollectingDispatcher, turn: Turn, tracker: Tracker,
+        names: dict[str, str],
+    ) -> bool:
+        """A child who had finished types something: it is stored as news, never lost."""
+        try:
+            conversation = turn.conversation
+            if conversation is None:
+                return False
+            with turn.db() as session:
+                interview.add_answer(session=session, child_id=conversation.child_id,
+                                     session_id=conversation.id, topic="update",
+                                     text=latest_text(tracker).strip())
+        except DB_ERRORS:
+            dispatcher.utter_message(response="utter_cannot_save")
+            return False
+        dispatcher.utter_message(response="utter_returning_kept", **names)
+        return True
+
+
+def _is_free_text(tracker: Tracker) -> bool:
+    """Words of the child's own, not a button, a greeting or a short yes/no."""
+    text = latest_text(tracker).strip()
+    if not text or text.startswith("/"):
+        return False
+    intent = latest_intent(tracker)
+    if intent in ("inform", "nlu_fallback"):
+        return True
+    return intent not in ("greet", "goodbye", "thanks") and not is_short(text)
+
+
+def progress(domain: dict[str, Any], age_group: str | None, step: str, done: list[str]) -> str:
+    """"Nog 3 onderwerpen." counting this topic; the last one is said as such."""
+    left = sum(1 for s in TOPIC_STEPS if s not in done or s == step)
+    if left <= 1:
+        return render(domain, "utter_label_progress_last", age_group)
+    return render(domain, "utter_label_progress_many", age_group, count=left)
 
 
 def _after_link(tracker: Tracker) -> bool:
     return tracker.latest_action_name == "action_link_chat"
 
 
-class ActionRedoTopic(Action):
+class ActionRedoTopic(TurnAction):
     """Do a topic again: its earlier answers are replaced, and the summary follows."""
 
     def name(self) -> str:
         return "action_redo_topic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+        turn: Turn,
     ) -> list[dict[str, Any]]:
         step = next(tracker.get_latest_entity_values("topic"), None) or topics.redo_step(
             latest_text(tracker)
@@ -155,9 +212,9 @@ class ActionRedoTopic(Action):
             # Not reached yet: nothing to redo, the interview simply goes on.
             return [SlotSet("redo_result", None)]
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     interview.replace_step(session=session, child_id=conversation.child_id,
                                            step=step)
         except DB_ERRORS:

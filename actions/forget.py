@@ -10,6 +10,7 @@ lingers in what Rasa remembers either.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -48,7 +49,10 @@ class ActionForgetMe(Action):
             return []
         dependencies = deps.get()
         try:
-            forget_chat(dependencies.settings, dependencies.sessions, tracker.sender_id)
+            # The erasure owns its transactions (bot.privacy.erase); off the event loop.
+            await asyncio.to_thread(
+                forget_chat, dependencies.settings, dependencies.sessions, tracker.sender_id
+            )
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_forget_failed")
             return []

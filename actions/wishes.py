@@ -7,19 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import deps
-from actions.common import (
-    DB_ERRORS,
-    choices,
-    chosen,
-    find_conversation,
-    kept,
-    latest_intent,
-    was_asked,
-    with_step,
-)
+from actions.base import FormValidation, Turn
+from actions.common import DB_ERRORS, choices, chosen, latest_intent, with_step
 from bot import topics
 from bot.privacy.text_input import was_clipped
 from bot.storage import interview, repo
@@ -35,14 +25,14 @@ def _is_short(text: str) -> bool:
     return len(text.split()) <= MAX_SKIP_WORDS
 
 
-def store_wishes(tracker: Tracker, texts: list[str]) -> int | None:
+def store_wishes(turn: Turn, texts: list[str]) -> int | None:
     """Store wishes for this chat's child, each with its topic when the words tell it.
     Returns the id of the last one; raises on a database failure."""
-    conversation = find_conversation(tracker)
+    conversation = turn.conversation
     if conversation is None:
         return None
     last = None
-    with deps.get().sessions.begin() as session:
+    with turn.db() as session:
         for text in texts:
             last = repo.add_wish(
                 session=session,
@@ -54,19 +44,19 @@ def store_wishes(tracker: Tracker, texts: list[str]) -> int | None:
     return last
 
 
-class ValidateWishForm(FormValidationAction):
+class ValidateWishForm(FormValidation):
     def name(self) -> str:
         return "validate_wish_form"
 
     def _save(
-        self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, turn: Turn
     ) -> dict[str, Any]:
         """Store the wish (and any left unsaved before). On a database failure the
         wish is kept in the tracker and stored with the next one."""
         pending = list(tracker.get_slot("unsaved_wishes") or [])
         topic = topics.wish_topic(text)
         try:
-            wish_id = store_wishes(tracker, [*pending, text])
+            wish_id = store_wishes(turn, [*pending, text])
         except DB_ERRORS:
             dispatcher.utter_message(response="utter_cannot_save")
             return {"unsaved_wishes": [*pending, text], "wish_topic": topic or topics.GENERAL}
@@ -77,16 +67,15 @@ class ValidateWishForm(FormValidationAction):
         # An unknown topic is asked next (wish_topic stays empty).
         return {"unsaved_wishes": None, "last_wish_id": wish_id, "wish_topic": topic}
 
-    async def validate_wish(
+    def validate_wish(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
         text = str(slot_value or "").strip()
-        if not was_asked(tracker, "wish"):
-            return {"wish": kept(tracker, slot_value)}
         if not text:
             return {"wish": None}
         intent = latest_intent(tracker)
@@ -97,18 +86,17 @@ class ValidateWishForm(FormValidationAction):
             dispatcher.utter_message(response="utter_wish_skipped")
             return {"wish": text, "wish_topic": False, "more_wishes": False,
                     "steps_done": with_step(tracker, "wishes")}
-        return {"wish": text, **self._save(text, dispatcher, tracker)}
+        return {"wish": text, **self._save(text, dispatcher, tracker, turn)}
 
-    async def validate_more_wishes(
+    def validate_more_wishes(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
         text = str(slot_value or "").strip()
-        if not was_asked(tracker, "more_wishes"):
-            return {"more_wishes": kept(tracker, slot_value)}
         intent = latest_intent(tracker)
         if intent == "affirm" and _is_short(text):
             return {"more_wishes": None, "wish": None}
@@ -117,17 +105,16 @@ class ValidateWishForm(FormValidationAction):
         if not text:
             return {"more_wishes": None}
         # Anything else is taken as the next wish, typed straight away.
-        return {"more_wishes": None, **self._save(text, dispatcher, tracker)}
+        return {"more_wishes": None, **self._save(text, dispatcher, tracker, turn)}
 
-    async def validate_wish_topic(
+    def validate_wish_topic(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: dict[str, Any],
+        turn: Turn,
     ) -> dict[str, Any]:
-        if not was_asked(tracker, "wish_topic"):
-            return {"wish_topic": kept(tracker, slot_value)}
         topic = chosen(tracker, choices("wish_topic"))
         if topic is None:
             if latest_intent(tracker) in SKIP_INTENTS:
@@ -135,11 +122,10 @@ class ValidateWishForm(FormValidationAction):
             dispatcher.utter_message(response="utter_choose_please")
             return {"wish_topic": None}
         wish_id = tracker.get_slot("last_wish_id")
-        conversation = None
         try:
-            conversation = find_conversation(tracker)
+            conversation = turn.conversation
             if conversation is not None and wish_id is not None:
-                with deps.get().sessions.begin() as session:
+                with turn.db() as session:
                     interview.set_wish_topic(session=session, child_id=conversation.child_id,
                                              wish_id=int(wish_id), topic=topic)
         except DB_ERRORS:

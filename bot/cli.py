@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot import invites
-from bot.age import MAX_AGE, MIN_AGE, age_group
+from bot.age import MAX_AGE, MIN_AGE, age_group, age_on, born_from_age, parse_born
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import migrate, repo
 from bot.storage.db import make_engine, make_session_factory
@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
 
     inv = sub.add_parser("invite", help="create an invite code for a child")
     inv.add_argument("--age", type=int, help=f"the child's age ({MIN_AGE}-{MAX_AGE})")
+    inv.add_argument("--born", metavar="YYYY-MM",
+                     help="birth month and year; the age band follows the birthday")
     inv.add_argument("--name", help="first name or pseudonym the bot uses")
     inv.add_argument("--caseworker", metavar="EMAIL", help="caseworker who reads the summaries")
     inv.add_argument("--child", type=int, metavar="ID", help="new code for an existing child")
@@ -161,8 +163,21 @@ def _caseworker_add(factory, args: argparse.Namespace) -> int:  # type: ignore[n
 
 
 def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    if args.age is not None and args.born is not None:
+        return _fail("give --age or --born, not both")
     if args.age is not None and not MIN_AGE <= args.age <= MAX_AGE:
         return _fail(f"--age must be between {MIN_AGE} and {MAX_AGE}")
+    born = born_from_age(args.age) if args.age is not None else None
+    age = args.age
+    if args.born is not None:
+        try:
+            year, month = parse_born(args.born)
+        except ValueError:
+            return _fail("--born must be a year and month: YYYY-MM")
+        born = f"{year:04d}-{month:02d}"
+        age = age_on(born)
+        if not MIN_AGE <= age <= MAX_AGE:
+            return _fail(f"--born gives age {age}; it must be between {MIN_AGE} and {MAX_AGE}")
     if args.qr and not Path(args.qr).resolve().parent.is_dir():
         return _fail(f"--qr: the folder of {args.qr} does not exist")
     with factory.begin() as session:
@@ -178,9 +193,10 @@ def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # ty
                 child = repo.create_child(
                     session=session,
                     display_name=args.name,
-                    age=args.age,
-                    age_group=age_group(args.age) if args.age is not None else None,
+                    age=age,
+                    age_group=age_group(age) if age is not None else None,
                     caseworker=caseworker,
+                    born=born,
                 )
         except repo.NotFound as exc:
             return _fail(f"{exc} (add one first: python -m bot caseworker add EMAIL --name NAME)")
@@ -193,14 +209,21 @@ def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # ty
         )
         print(f"child {child.id}, invite valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
         print(f"web chat: {settings.public_web_url}/chat?code={code}")
-        if settings.telegram_bot_username:
+        # Telegram only from TELEGRAM_MIN_AGE (16): no link and no QR code below that,
+        # or when the age is not known (the bridge refuses such a chat too).
+        telegram = child.age is not None and child.age >= settings.telegram_min_age
+        if settings.telegram_bot_username and telegram:
             start = code.replace("-", "")
             deep_link = f"https://t.me/{settings.telegram_bot_username}?start={start}"
             print(f"telegram: {deep_link}")
+        elif settings.telegram_bot_username:
+            print(f"telegram: not offered (from {settings.telegram_min_age}; use the web chat)")
         if args.qr:
             from bot.web.qr import write_invite_qr
 
-            print(f"QR codes: {write_invite_qr(args.qr, settings=settings, code=code)}")
+            shown = settings if telegram else settings.model_copy(
+                update={"telegram_bot_username": None})
+            print(f"QR codes: {write_invite_qr(args.qr, settings=shown, code=code)}")
         print(f"the child sends: /start {code}")
         print(code)
     return 0

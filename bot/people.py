@@ -194,3 +194,27 @@ def find_people(text: str) -> list[FoundPerson]:
             seen.add(key)
             unique.append(person)
     return unique
+
+
+# The network circle's sectors (issue 11), from a person's role.
+SECTORS = ("family", "foster_family", "friends", "school_sport", "professionals", "pets")
+_SECTOR_OF = {
+    **{role: "foster_family" for role in ("pleegmoeder", "pleegvader", "pleegouders",
+                                          "pleegbroer", "pleegzus")},
+    **{role: "friends" for role in ("vriend", "vriendin", "buurman", "buurvrouw", "buren")},
+    **{role: "school_sport" for role in ("klasgenoot", "juf", "meester", "leraar", "trainer")},
+    **{role: "professionals" for role in ("jeugdzorgwerker", "begeleider", "therapeut")},
+    "huisdier": "pets",
+}
+SIBLING_ROLES = frozenset({"broer", "zus", "halfbroer", "halfzus", "stiefbroer", "stiefzus"})
+
+
+def sector(role: str | None) -> str:
+    """Own family unless the role says otherwise; a name alone counts as a friend."""
+    if role is None:
+        return "friends"
+    return _SECTOR_OF.get(role, "family")
+
+
+def is_sibling(role: str | None) -> bool:
+    return role in SIBLING_ROLES

@@ -18,8 +18,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.model import RASA_BIN, ensure_model, rasa_env
-from bot.settings import PROJECT_ROOT, Settings
+from bot.model import RASA_BIN, ensure_model
+from bot.settings import LOOPBACK, PROJECT_ROOT, Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine
 
@@ -33,7 +33,21 @@ class Service:
     port: int | None
     ready_url: str | None
     env: dict[str, str] = field(default_factory=dict)
+    # False: the process gets `env` and nothing else of ours (Rasa: no database
+    # passwords, bot tokens or SMTP credentials it has no use for).
+    inherit_env: bool = True
     process: subprocess.Popen[bytes] | None = None
+
+    def process_env(self, base: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+        """The environment to start this part with, given the supervisor's."""
+        inherited = dict(base) if self.inherit_env else {
+            name: base[name] for name in PASSED_TO_RASA if name in base
+        }
+        return {**inherited, **self.env}
+
+
+# What Rasa may take from the supervisor's environment besides what `rasa_serve_env` sets.
+PASSED_TO_RASA = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER")
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -59,8 +73,28 @@ def tracker_store_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def rasa_serve_env(settings: Settings) -> dict[str, str]:
+    """Everything Rasa gets from us: where the action server and the tracker store are,
+    the tracker store's keys and the action server's shared secret. Nothing else."""
+    return {
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "ACTION_ENDPOINT_URL": f"http://{LOOPBACK}:{settings.action_port}/webhook",
+        "MIJNSTEM_ACTION_SECRET": settings.action_secret,
+        "TRACKER_DB_URL": rasa_tracker_url(settings),
+        # For the encrypted tracker store (bot/nlu/tracker_store.py).
+        **tracker_store_env(settings),
+        # Rasa's lock store and the REST channel's rate limits (bot/nlu/lock_store.py).
+        **({"REDIS_URL": settings.redis_url} if settings.redis_url else {}),
+    }
+
+
 def services(settings: Settings, model: Path) -> list[Service]:
-    host = settings.host
+    # Rasa and the action server only ever listen on loopback; the web app on its own
+    # WEB_HOST (behind a reverse proxy when that is not loopback).
+    host = LOOPBACK
     common = {"MIJNSTEM_VAR_DIR": str(settings.var_dir)}
     parts = [
         Service(
@@ -88,14 +122,8 @@ def services(settings: Settings, model: Path) -> list[Service]:
             ],
             settings.rasa_port,
             f"http://{host}:{settings.rasa_port}/webhooks/rest/",
-            {
-                **rasa_env(),
-                **common,
-                "ACTION_ENDPOINT_URL": f"http://{host}:{settings.action_port}/webhook",
-                "TRACKER_DB_URL": rasa_tracker_url(settings),
-                # For the encrypted tracker store (bot/nlu/tracker_store.py).
-                **tracker_store_env(settings),
-            },
+            rasa_serve_env(settings),
+            inherit_env=False,
         ),
     ]
     parts.append(Service("worker", [str(APP_PYTHON), "-m", "bot", "worker"], None, None, common))
@@ -105,7 +133,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
                 "web app",
                 [str(APP_PYTHON), "-m", "bot", "web"],
                 settings.web_port,
-                f"http://{host}:{settings.web_port}/health",
+                f"http://{_reachable(settings.web_host)}:{settings.web_port}/health",
                 common,
             )
         )
@@ -114,6 +142,11 @@ def services(settings: Settings, model: Path) -> list[Service]:
             Service("telegram", [str(APP_PYTHON), "-m", "bot", "telegram"], None, None, common)
         )
     return parts
+
+
+def _reachable(bound: str) -> str:
+    """Where to reach a server bound to `bound` from this machine."""
+    return LOOPBACK if bound in ("0.0.0.0", "::", "") else bound
 
 
 def _wait_ready(service: Service, deadline: float) -> bool:
@@ -149,11 +182,11 @@ def _stop(parts: list[Service]) -> None:
 def run_stack(settings: Settings) -> int:
     model = ensure_model(verbose=True)
     parts = services(settings, model)
-    taken = [s for s in parts if s.port is not None and port_in_use(settings.host, s.port)]
+    taken = [s for s in parts if s.port is not None and port_in_use(LOOPBACK, s.port)]
     if taken:
         for s in taken:
             print(
-                f"error: port {s.port} ({s.name}) is already in use on {settings.host}. "
+                f"error: port {s.port} ({s.name}) is already in use on {LOOPBACK}. "
                 f"Stop whatever uses it, or choose another port "
                 f"(RASA_PORT, ACTION_PORT, WEB_PORT).",
                 file=sys.stderr,
@@ -173,7 +206,7 @@ def run_stack(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         for service in parts:
-            env = {**os.environ, **service.env}
+            env = service.process_env(os.environ)
             service.process = subprocess.Popen(
                 service.argv, cwd=PROJECT_ROOT, env=env, start_new_session=True
             )

@@ -1,46 +1,48 @@
-"""`make chat`: talk to the running bot from a terminal, as a child would."""
+"""`make chat`: talk to the running bot from a terminal, as a child would, through the
+same gateway as Telegram and the web chat (bot.gateway)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from typing import Any
 
-import httpx
-
+from bot.gateway import BotMessage, RasaGateway, RasaRejected, RasaUnavailable
 from bot.settings import Settings
 
 
-def _show(messages: list[dict[str, Any]]) -> list[str]:
+def _show(messages: list[BotMessage]) -> list[str]:
     payloads: list[str] = []
     for message in messages:
-        if message.get("text"):
-            print(f"bot> {message['text']}")
-        for button in message.get("buttons") or []:
-            payloads.append(str(button["payload"]))
-            print(f"   [{len(payloads)}] {button['title']}")
+        if message.text:
+            print(f"bot> {message.text}")
+        for button in message.buttons:
+            payloads.append(button.payload)
+            print(f"   [{len(payloads)}] {button.title}")
     return payloads
 
 
-def chat(settings: Settings, sender: str | None = None) -> int:
-    sender = sender or f"cli-{secrets.token_hex(6)}"
-    print(f"Chatting as {sender} with {settings.rasa_webhook_url} (Ctrl-D to quit).")
-    print("Start with: /start YOUR-CODE  (make a code: .venv/bin/python -m bot invite --age 10)")
+async def _chat(settings: Settings, sender: str) -> int:
+    gateway = RasaGateway.from_settings(settings)
     payloads: list[str] = []
-    with httpx.Client(timeout=60) as client:
+    try:
         while True:
             try:
-                text = input("you> ").strip()
+                text = (await asyncio.to_thread(input, "you> ")).strip()
             except (EOFError, KeyboardInterrupt):
                 print()
                 return 0
             if text.isdigit() and 0 < int(text) <= len(payloads):
                 text = payloads[int(text) - 1]
             try:
-                reply = client.post(
-                    settings.rasa_webhook_url, json={"sender": sender, "message": text}
-                )
-                reply.raise_for_status()
-            except httpx.HTTPError as exc:
-                print(f"(the bot cannot be reached: {exc}; is `make run` running?)")
-                continue
-            payloads = _show(reply.json())
+                payloads = _show(await gateway.send(sender, text))
+            except (RasaUnavailable, RasaRejected) as exc:
+                print(f"(the bot cannot answer now: {exc}; is `make run` running?)")
+    finally:
+        await gateway.close()
+
+
+def chat(settings: Settings, sender: str | None = None) -> int:
+    sender = sender or f"cli-{secrets.token_hex(6)}"
+    print(f"Chatting as {sender} with {settings.rasa_webhook_url} (Ctrl-D to quit).")
+    print("Start with: /start YOUR-CODE  (make a code: .venv/bin/python -m bot invite --age 10)")
+    return asyncio.run(_chat(settings, sender))

@@ -79,6 +79,34 @@ def report(domain: dict[str, Any], own_only: bool = False) -> dict[str, dict[str
     return out
 
 
+# A typical interview (issue 11): two wishes; four people of whom one is a brother or
+# sister living elsewhere; a trusted person who is one of them (suggested and confirmed);
+# every open question answered; everything shared at once.
+TYPICAL = {"wishes": 2, "people": 4, "siblings": 1}
+
+
+def questions_for_person(band: str | None, *, sibling: bool) -> int:
+    """The questions actions/people.py asks about one person (start_person)."""
+    from actions.people import start_person
+
+    entry = [0, "x", "broer" if sibling else "oma"]
+    asked = [k for k, v in start_person(entry, band).items() if k != "current_person" and v is None]
+    return len(asked)
+
+
+def typical_questions(band: str | None) -> dict[str, int]:
+    wishes = TYPICAL["wishes"] * 3  # the wish, its topic, "nog een?"
+    others = TYPICAL["people"] - TYPICAL["siblings"]
+    per_person = (others * questions_for_person(band, sibling=False)
+                  + TYPICAL["siblings"] * questions_for_person(band, sibling=True))
+    people = 2 + per_person + 1 + 1  # names, "klopt dat?", anyone else, "Wie mis je?"
+    # someone? "is dat oma?", does oma know, may oma be involved
+    out = {"wishes": wishes, "people": people, "trusted": 4, "say": 1, "continuity": 2,
+           "heard": 1, "share": 1}
+    out["total"] = sum(out.values())
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domain", default=str(PROJECT_ROOT / "domain"))
@@ -86,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     domain = load_domain(Path(args.domain))
-    figures = {"all": report(domain), "own_variant": report(domain, own_only=True)}
+    figures: dict[str, Any] = {"all": report(domain), "own_variant": report(domain, own_only=True),
+                               "questions": {b: typical_questions(b) for b in AGE_GROUPS}}
     for kind, title in (("all", "every response a child of the band can get"),
                         ("own_variant", "only responses with a variant for the band")):
         print(f"-- {title}")
@@ -95,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{band:8} {f['messages']:8} {f['mean_words']:6} {f['median_words']:6} "
                   f"{f['over_12_words']:4} {f['with_buttons']:7}   longest: "
                   + ", ".join(f"{n} ({w})" for n, w in f["longest"]))
+    print(f"-- questions in a typical interview ({TYPICAL['wishes']} wishes, "
+          f"{TYPICAL['people']} people of whom {TYPICAL['siblings']} a sibling living elsewhere)")
+    for band, q in figures["questions"].items():
+        print(f"{band:8} {q['total']:3}  " + ", ".join(f"{k} {v}" for k, v in q.items()
+                                                     if k != "total"))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0 if figures["all"]["6-9"]["mean_words"] <= args.max_young else 1

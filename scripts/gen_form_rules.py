@@ -39,6 +39,8 @@ INTERRUPTIONS: dict[str, tuple[str, list[str]]] = {
     # A safety alarm (actions/safety.py) at any point: help at once, then the safety
     # check (data/rules/safety.yml starts safety_form after action_safety_alarm).
     "safety_alarm": ("leave", ["action_safety_alarm"]),
+    # A concern (sad, lonely, scared...): a gentle answer, then "hoe gaat het nu?".
+    "safety_concern": ("leave", ["action_safety_concern"]),
 }
 
 # Forms that read these intents as answers instead of being interrupted by them: the
@@ -48,7 +50,7 @@ ANSWERED_BY_FORM: dict[str, set[str]] = {
 }
 
 # Actions after which the next action is predicted without waiting for the child.
-NO_WAIT_AFTER = {"action_continue", "action_safety_alarm"}
+NO_WAIT_AFTER = {"action_continue", "action_safety_alarm", "action_safety_concern"}
 
 
 def forms() -> list[str]:

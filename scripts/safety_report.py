@@ -1,13 +1,29 @@
-"""Recall and false alarms of safety detection on the committed safety test set.
+"""Recall and false alarms of safety detection, per tier.
 
     .venv/bin/python -m scripts.safety_report                 # the rule layer alone
     .venv-rasa/bin/python -m scripts.safety_report --model    # also the trained model's NLU
                                                               # (classifier + rule layer)
-Options: --model PATH (default: the up-to-date model in models/), --json (machine-readable,
+    .venv/bin/python -m scripts.safety_report --set tests/safety/dev_set.yml [--model]
+
+Options: --model PATH (default: the up-to-date model in models/), --set PATH (a set with
+`alarm`, `concern` and `calm` lists: per-tier figures for it), --json (machine-readable,
 used by tests/safety/test_layered.py), --verbose (list every miss and false alarm).
 
-The layered figure is what the bot does: the `safety_alarm` intent, whether it came
-from the classifier or from `bot.nlu.safety.SafetyDetector` in the pipeline.
+Without --set the committed set (tests/safety/safety_set.yml) is measured, as before,
+plus its per-tier figures. Per tier means:
+
+- alarm recall: alarm sentences caught as an alarm, and caught as alarm-or-concern
+- concern recall: concern sentences caught as concern-or-alarm
+- calm false alarm rate: calm sentences raising an urgent alert (an alarm); calm concern
+  rate: calm sentences getting the gentle concern answer
+- immediate recall: sentences marked `immediate: true` answered with "bel nu 112" first
+
+The layered figure is what the bot does: the `safety_alarm` / `safety_concern` intent and
+the `safety_immediate` entity out of the trained model's NLU, whether they came from the
+classifier or from `bot.nlu.safety.SafetyDetector` in the pipeline. (In the product the
+REST channel runs the detector and passes its verdict in the metadata; the component
+uses it instead of scanning, which gives the same verdict. Here no metadata is sent, so
+the component scans, as in `rasa test`.)
 """
 
 from __future__ import annotations
@@ -24,6 +40,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY_SET = ROOT / "tests" / "safety" / "safety_set.yml"
 ALARM_INTENT = "safety_alarm"
+CONCERN_INTENT = "safety_concern"
+SAFETY_INTENTS = (ALARM_INTENT, CONCERN_INTENT)
 
 
 def load_set(path: Path = SAFETY_SET) -> tuple[list[dict[str, str]], list[str]]:
@@ -42,13 +60,78 @@ def other_intent_examples(root: Path = ROOT) -> list[str]:
     texts: list[str] = []
     for path in sorted((root / "data" / "nlu").glob("*.yml")):
         for item in (yaml.safe_load(path.read_text()) or {}).get("nlu", []):
-            if "intent" in item and item["intent"] != ALARM_INTENT:
+            if "intent" in item and item["intent"] not in SAFETY_INTENTS:
                 texts += [
                     line.strip()[2:].strip()
                     for line in str(item.get("examples", "")).splitlines()
                     if line.strip().startswith("- ")
                 ]
     return texts
+
+
+Item = dict[str, Any]
+# A verdict for the figures: (tier or None, immediate).
+Outcome = tuple[str | None, bool]
+
+
+def load_tiered(path: Path) -> dict[str, list[Item]]:
+    """alarm / concern / calm items ({"text", "category"?, "immediate"?}) of a set."""
+    data = yaml.safe_load(path.read_text()) or {}
+
+    def items(values: Any) -> list[Item]:
+        return [v if isinstance(v, dict) else {"text": str(v)} for v in values or []]
+
+    return {tier: items(data.get(tier)) for tier in ("alarm", "concern", "calm")}
+
+
+def tier_figures(sets: dict[str, list[Item]], outcome: dict[str, Outcome]) -> dict[str, Any]:
+    """Per-tier figures from each text's outcome (tier, immediate)."""
+    alarms, concerns, calm = sets["alarm"], sets["concern"], sets["calm"]
+
+    def rate(items: list[Item], hit: Any) -> float | None:
+        return sum(1 for i in items if hit(outcome[i["text"]])) / len(items) if items else None
+
+    def misses(items: list[Item], hit: Any) -> list[str]:
+        return [f"{i['text']} ({i.get('category', '')})" for i in items
+                if not hit(outcome[i["text"]])]
+
+    immediate = [a for a in alarms if a.get("immediate") is True]
+    return {
+        "alarms": len(alarms), "concerns": len(concerns), "calm": len(calm),
+        "alarm_recall_as_alarm": rate(alarms, lambda o: o[0] == "alarm"),
+        "alarm_recall_any_tier": rate(alarms, lambda o: o[0] is not None),
+        "concern_recall_any_tier": rate(concerns, lambda o: o[0] is not None),
+        "calm_false_alarm_rate": rate(calm, lambda o: o[0] == "alarm"),
+        "calm_concern_rate": rate(calm, lambda o: o[0] == "concern"),
+        "immediate": len(immediate),
+        "immediate_recall_112": rate(immediate, lambda o: o[0] == "alarm" and o[1]),
+        "alarms_missed": misses(alarms, lambda o: o[0] is not None),
+        "alarms_only_concern": [f"{a['text']} ({a.get('category', '')})" for a in alarms
+                                if outcome[a["text"]][0] == "concern"],
+        "concerns_missed": misses(concerns, lambda o: o[0] is not None),
+        "calm_alarms": [c["text"] for c in calm if outcome[c["text"]][0] == "alarm"],
+        "calm_concerns": [c["text"] for c in calm if outcome[c["text"]][0] == "concern"],
+        "immediate_missed": misses(immediate, lambda o: o[0] == "alarm" and o[1]),
+    }
+
+
+def committed_as_tiered(path: Path = SAFETY_SET) -> dict[str, list[Item]]:
+    """The committed set (alarm and calm, holdout included) in the tiered shape."""
+    alarms, calm = load_set(path)
+    held_alarms, held_calm = load_holdout(path)
+    return {"alarm": [*alarms, *held_alarms], "concern": [],
+            "calm": [{"text": t} for t in [*calm, *held_calm]]}
+
+
+def detector_tiers(sets: dict[str, list[Item]]) -> dict[str, Any]:
+    from bot.safety.detector import assess
+
+    texts = {i["text"] for items in sets.values() for i in items}
+    outcome: dict[str, Outcome] = {}
+    for text in texts:
+        verdict = assess(text)
+        outcome[text] = (verdict.tier, verdict.immediate)
+    return tier_figures(sets, outcome)
 
 
 def detector_figures() -> dict[str, Any]:
@@ -76,6 +159,9 @@ def detector_figures() -> dict[str, Any]:
             false_alarms.append(f"{text} ({signal.category}: {signal.rule})")
     others = other_intent_examples()
     other_false = [t for t in others if detect(t) is not None]
+    from bot.safety.detector import assess
+
+    other_concerns = [t for t in others if assess(t).tier == "concern"]
     held_alarms, held_calm = load_holdout()
     held_missed = [a["text"] for a in held_alarms if detect(a["text"]) is None]
     held_false = [t for t in held_calm if detect(t) is not None]
@@ -91,6 +177,7 @@ def detector_figures() -> dict[str, Any]:
         "wrong_category": wrong_category,
         "other_intent_examples": len(others),
         "other_intent_false_alarms": other_false,
+        "other_intent_concerns": other_concerns,
         "holdout_recall": 1 - len(held_missed) / max(1, len(held_alarms)),
         "holdout_false_alarm_rate": len(held_false) / max(1, len(held_calm)),
         "holdout_missed": held_missed,
@@ -100,6 +187,49 @@ def detector_figures() -> dict[str, Any]:
         "latency_ms_p95": 1000 * timings[int(len(timings) * 0.95)],
         "latency_ms_max": 1000 * timings[-1],
     }
+
+
+def _load_agent(model: Path) -> Any:
+    import logging
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
+    logging.disable(logging.WARNING)
+    return Agent.load(str(model))
+
+
+def _parse(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
+    import asyncio
+
+    async def parse_all() -> list[dict[str, Any]]:
+        return [await agent.parse_message(t) for t in texts]
+
+    return asyncio.run(parse_all())
+
+
+def layered_outcome(result: dict[str, Any]) -> Outcome:
+    intent = (result.get("intent") or {}).get("name")
+    tier = {"safety_alarm": "alarm", "safety_concern": "concern"}.get(str(intent))
+    immediate = any(e.get("entity") == "safety_immediate" and e.get("value") == "yes"
+                    for e in result.get("entities") or [])
+    return tier, immediate
+
+
+def model_tiers(agent: Any, sets: dict[str, list[Item]]) -> dict[str, Any]:
+    texts = sorted({i["text"] for items in sets.values() for i in items})
+    parsed = _parse(agent, texts)
+    outcome = {t: layered_outcome(r) for t, r in zip(texts, parsed, strict=True)}
+    figures = tier_figures(sets, outcome)
+    figures["classifier_only"] = sum(
+        1 for r in parsed
+        if any(e.get("entity") == "safety_category" and e.get("value") == "unclear"
+               for e in r.get("entities") or [])
+    )
+    return figures
 
 
 def model_figures(model: Path) -> dict[str, Any]:
@@ -188,8 +318,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--detector-only", action="store_true")
+    parser.add_argument("--set", type=Path, default=None,
+                        help="a set with alarm/concern/calm lists (per-tier figures)")
     args = parser.parse_args(argv)
-    report: dict[str, Any] = {"detector": detector_figures()}
+    path: Path | None = None
     if args.model:
         from bot.model import model_path
 
@@ -197,13 +329,30 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             print(f"no model at {path}: run `python -m bot train` first", file=sys.stderr)
             return 1
-        report["layered"] = model_figures(path)
+    report: dict[str, Any] = {}
+    if args.set is not None:
+        sets = load_tiered(args.set)
+        report["set"] = str(args.set)
+        report["detector_tiers"] = detector_tiers(sets)
+        if path is not None:
+            report["layered_tiers"] = model_tiers(_load_agent(path), sets)
+    else:
+        report["detector"] = detector_figures()
+        report["detector_tiers"] = detector_tiers(committed_as_tiered())
+        if path is not None:
+            report["layered"] = model_figures(path)
     if args.json:
         print(json.dumps(report))
         return 0
-    _print("rule layer (bot.safety.detector)", report["detector"], args.verbose)
+    if "detector" in report:
+        _print("rule layer (bot.safety.detector)", report["detector"], args.verbose)
     if "layered" in report:
         _print("layered (trained model NLU: classifier + rule layer)", report["layered"],
+               args.verbose)
+    title = report.get("set", "committed set")
+    _print(f"rule layer, per tier: {title}", report["detector_tiers"], args.verbose)
+    if "layered_tiers" in report:
+        _print(f"layered (as the product runs), per tier: {title}", report["layered_tiers"],
                args.verbose)
     return 0
 

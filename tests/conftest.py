@@ -41,7 +41,9 @@ def _no_network() -> Iterator[None]:
 def make_test_env(var_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIJNSTEM_", "TELEGRAM_"))}
     env.pop("DATABASE_URL", None)
-    env.update({"MIJNSTEM_ENV": "development", "MIJNSTEM_VAR_DIR": str(var_dir)})
+    # MIJNSTEM_ENV_FILE empty: a process started with this environment reads no .env.
+    env.update({"MIJNSTEM_ENV": "development", "MIJNSTEM_VAR_DIR": str(var_dir),
+                "MIJNSTEM_ENV_FILE": ""})
     env.update(extra)
     return env
 

@@ -102,19 +102,33 @@ def test_free_text_slots_let_interruptions_through():
 
 @pytest.mark.parametrize("name", sorted(RESPONSES))
 def test_child_facing_responses_have_every_age_band(name: str):
+    """Each band has its own variant, or the default is marked as shared by every age
+    (`metadata: {all_ages: true}`): a copy per band only where the words differ."""
     variants = RESPONSES[name]
     if name in AGE_NEUTRAL or name.startswith(AGE_NEUTRAL_PREFIXES):
         return
     bands = set()
-    defaults = 0
+    defaults = [v for v in variants if not v.get("condition")]
     for variant in variants:
         conditions = variant.get("condition") or []
-        ages = [c["value"] for c in conditions if c.get("name") == "age_group"]
-        bands.update(ages)
-        defaults += not conditions
+        bands.update(c["value"] for c in conditions if c.get("name") == "age_group")
+    assert defaults, f"{name} needs a default variant (age not known yet)"
+    shared = any((v.get("metadata") or {}).get("all_ages") for v in defaults)
     missing = set(AGE_GROUPS) - bands
-    assert not missing, f"{name} lacks a variant for {sorted(missing)}"
-    assert defaults >= 1, f"{name} needs a default variant (age not known yet)"
+    assert not missing or shared, (
+        f"{name} lacks a variant for {sorted(missing)} and its default is not marked "
+        "`metadata: {all_ages: true}`")
+
+
+def test_no_band_variant_repeats_the_default():
+    """A band variant that says exactly what the default says is dropped."""
+    for name, variants in RESPONSES.items():
+        defaults = [{k: v for k, v in d.items() if k != "metadata"}
+                    for d in variants if not d.get("condition")]
+        for variant in variants:
+            if variant.get("condition"):
+                same = {k: v for k, v in variant.items() if k not in ("condition", "metadata")}
+                assert same not in defaults, f"{name}: {variant['condition']} equals the default"
 
 
 def test_response_conditions_use_real_slot_values():
@@ -185,3 +199,13 @@ def test_python_has_no_inline_dutch_copy():
             if len(text.split()) >= 3 and pattern.search(text):
                 offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {text[:50]}")
     assert not offenders, offenders
+
+
+def test_the_action_server_registers_every_action():
+    """rasa-sdk registers every concrete Action subclass; a base without a name breaks
+    the server at start-up, so bases must be abstract."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert "action_continue" in executor.actions

@@ -14,6 +14,13 @@ the Telegram bridge and the web chat use on loopback.
   answer is `utter_slow_down` ("I did not read this one, send it again in a moment"),
   with HTTP 200 so callers show it like any answer, and the header
   `X-MijnStem-Refused: rate-limit` so they can tell.
+- Per chat, the rate limit is taken BEFORE the safety scan: a flood costs no scans.
+  A message over the limit is still scanned, under a small limit of its own, so one
+  that signals danger is never refused.
+- Only our own commands and the button payloads the bot offered pass as "/intent"
+  (bot/nlu/command_filter.py); any other "/restart", "/ restart" or
+  "/safety_alarm{...}" is read as plain text.
+- Request bodies over `max_body_bytes` are refused (HTTP 413) before they are read.
 - When the action server cannot be reached, the turn is not saved at all
   (bot/nlu/action_guard.py): the answer is `utter_busy` with HTTP 503 and
   `X-MijnStem-Refused: busy`, so callers keep the message and send it again later,
@@ -39,8 +46,8 @@ try:
     from sanic.request import Request
     from sanic.response import HTTPResponse
 
-    from bot.nlu import action_guard, log_privacy
-    from bot.privacy.ratelimit import chat_limiter
+    from bot.nlu import action_guard, command_filter, log_privacy
+    from bot.privacy.ratelimit import ChatLimiter, chat_limiter
     from bot.privacy.text_input import CLIPPED_METADATA_KEY, MAX_MESSAGE_CHARS, clean_message
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
     raise RuntimeError(f"the Mijn Stem REST channel cannot be loaded: {exc}") from exc
@@ -68,13 +75,20 @@ class MijnStemRestInput(RestInput):
         burst: int = 60,
         per_minute: float = 60,
         max_in_flight: int = 3,
+        max_body_bytes: int = 256 * 1024,
+        scans_when_limited_per_minute: float = 10,
     ) -> None:
         log_privacy.install()
         action_guard.install()
         self.max_chars = int(max_chars)
+        self.max_body_bytes = int(max_body_bytes)
         self.limiter = chat_limiter(
             os.environ.get("REDIS_URL", "").strip() or None,
             burst=int(burst), per_minute=float(per_minute), max_in_flight=int(max_in_flight),
+        )
+        # Over the limit, a message is still scanned for danger, but at most this often.
+        self.scan_limiter = ChatLimiter(
+            burst=5, per_minute=float(scans_when_limited_per_minute), max_in_flight=1
         )
         self._refusals: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
@@ -91,6 +105,30 @@ class MijnStemRestInput(RestInput):
         collector = CollectingOutputChannel()
         await collector.send_response(sender, dict(rendered))
         return collector.messages
+
+    async def _offered(self, request: Request, sender: str) -> set[str]:
+        """Button payloads of the bot's last answer in this chat."""
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return set()
+        try:
+            tracker = await agent.tracker_store.retrieve(sender)
+        except Exception as exc:  # noqa: BLE001 - unknown: nothing counts as offered
+            logger.error("offered buttons cannot be read: %s", type(exc).__name__)
+            return set()
+        return command_filter.offered_payloads(tracker.events) if tracker else set()
+
+    async def _scan_when_limited(self, sender: str, text: str) -> Any:
+        """Over the rate limit: the safety verdict of this message, scanned at most
+        `scans_when_limited_per_minute` times per chat (beyond that `_NOT_SCANNED`,
+        and it is refused)."""
+        if not self.scan_limiter.acquire(sender):
+            return _NOT_SCANNED
+        try:
+            full_text, _ = clean_message(text, len(text) + 1)
+            return _safety_verdict(full_text)
+        finally:
+            self.scan_limiter.release(sender)
 
     async def _refusal(self, request: Request, sender: str) -> list[dict[str, Any]]:
         now = time.monotonic()
@@ -111,12 +149,21 @@ class MijnStemRestInput(RestInput):
             f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
         )
 
+        @webhook.listener("before_server_start")
+        async def cap_bodies(app: Any, _loop: Any) -> None:
+            # Sanic refuses bigger bodies (413) before reading them.
+            app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, self.max_body_bytes)
+
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > self.max_body_bytes:
+                return response.json(
+                    {"error": "too_large", "detail": "the request body is too large"},
+                    status=413)
             try:
                 payload = json.loads((request.body or b"").decode("utf-8"))
             except UnicodeDecodeError:
@@ -133,10 +180,18 @@ class MijnStemRestInput(RestInput):
             metadata = payload.get("metadata")
             metadata = dict(metadata) if isinstance(metadata, dict) else None
 
-            # Safety first: a message that signals danger is never refused or cut away.
-            full_text, _ = clean_message(text, len(text) + 1)
-            alarm = _signals_danger(full_text)
+            # The rate limit first, so a flood costs no safety scans; but a message that
+            # signals danger is never refused or cut away. The verdict travels on in the
+            # metadata, so NLU does not scan again.
             acquired = self.limiter.acquire(sender)
+            if acquired:
+                full_text, _ = clean_message(text, len(text) + 1)
+                verdict = _safety_verdict(full_text)
+                alarm = _is_alarm(verdict)
+            else:
+                verdict = await self._scan_when_limited(sender, text)
+                alarm = verdict is not _NOT_SCANNED and _is_alarm(verdict)
+                full_text = text
             if not acquired and not alarm:
                 return response.json(
                     await self._refusal(request, sender),
@@ -144,11 +199,21 @@ class MijnStemRestInput(RestInput):
                              "Retry-After": str(max(1, round(self.limiter.retry_after(sender))))},
                 )
             try:
-                cleaned, clipped = clean_message(text, self.max_chars)
+                # Cleaned once (above); cut here.
+                clipped = len(full_text) > self.max_chars
+                cleaned = full_text[: self.max_chars]
                 if clipped and alarm:
-                    cleaned = _alarming_window(full_text, self.max_chars)
+                    cleaned = _alarming_window(clean_message(full_text, len(full_text) + 1)[0],
+                                               self.max_chars)
+                if command_filter.is_slash_text(cleaned) and not command_filter.is_own_command(
+                    cleaned
+                ):
+                    # Only our commands and offered buttons run an intent directly.
+                    offered = await self._offered(request, sender)
+                    cleaned = command_filter.filter_message(cleaned, offered)
                 if clipped:
                     metadata = {**(metadata or {}), CLIPPED_METADATA_KEY: len(text)}
+                metadata = _with_verdict(metadata, verdict, spans=not clipped)
                 input_channel = payload.get("input_channel")
                 collector = CollectingOutputChannel()
                 try:
@@ -187,14 +252,34 @@ class MijnStemRestInput(RestInput):
 _SCAN_LIMIT = 100_000
 
 
-def _signals_danger(text: str) -> bool:
-    from bot.safety.detector import detect
+_NOT_SCANNED = object()
+
+
+def _is_alarm(verdict: Any) -> bool:
+    """Never refuse an alarm; nor a message whose check failed (NLU checks again)."""
+    return verdict is None or verdict.tier == "alarm"
+
+
+def _safety_verdict(text: str) -> Any:
+    """The detector's verdict (bot.safety.engine.Verdict), or None when it failed."""
+    from bot.safety.detector import assess
 
     try:
-        return detect(text[:_SCAN_LIMIT]) is not None
+        return assess(text[:_SCAN_LIMIT])
     except Exception:  # noqa: BLE001 - when unsure, never refuse: NLU checks again
         logger.exception("safety pre-check failed (text not logged)")
-        return True
+        return None
+
+
+def _with_verdict(metadata: dict | None, verdict: Any, *, spans: bool) -> dict | None:
+    """The metadata with our verdict under VERDICT_KEY; a client's own value under that
+    key is always dropped. Without a verdict (the check failed), NLU scans itself."""
+    from bot.safety.verdict import VERDICT_KEY, to_metadata
+
+    kept = {k: v for k, v in (metadata or {}).items() if k != VERDICT_KEY}
+    if verdict is not None and verdict is not _NOT_SCANNED:
+        kept[VERDICT_KEY] = to_metadata(verdict, spans=spans)
+    return kept or None
 
 
 def _alarming_window(text: str, size: int) -> str:

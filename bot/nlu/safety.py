@@ -1,15 +1,26 @@
-"""Safety alarm in the NLU pipeline: the rule layer (`bot.safety.detector`) over the classifier.
+"""Safety in the NLU pipeline: the rule layer's verdict (`bot.safety.detector`) over the
+classifier.
 
-Runs last, so a message that signals danger becomes intent `safety_alarm` (confidence
-1.0) with entity `safety_category`, whatever the classifier or the command parser made of
-it: at any point in the conversation, before linking, mid-form, inside a free answer.
+Runs last, so its verdict wins over whatever the classifier or the command parser made
+of a message, at any point in the conversation: before linking, mid-form, inside a free
+answer, inside the safety check itself.
 
-The classifier layer (`safety_alarm` examples in data/nlu/safety.yml) speaks for
-phrasings the rules do not know. Its alarm counts only when it is confident
-(`classifier_min_confidence`) and the rule layer did not judge the message itself: when
-the rules read "slaan", "dood" or "pijn" and found the message calm (a negation, a
-figure of speech, a ball game), the classifier cannot overrule them. Else the
-message falls back to the next intent, so everyday answers do not set off alarms.
+- An **alarm** becomes intent `safety_alarm` (confidence 1.0) with entities
+  `safety_tier` ("alarm"), `safety_category` and, for danger right now,
+  `safety_immediate` ("yes"): the bot then says "bel nu 112" first.
+- A **concern** becomes intent `safety_concern` with `safety_tier` ("concern") and
+  `safety_category`: a gentle answer, no urgent alert (actions/safety.py).
+
+The detector runs once per message. Our REST channel (`bot.nlu.channel`) already runs it
+before Rasa and passes the verdict on in the message metadata (`VERDICT_KEY`); this
+component uses that verdict and scans only when there is none (`rasa test`, `rasa
+shell`). The channel always overwrites the key, so a client cannot send its own.
+
+The classifier layer (`safety_alarm` and `safety_concern` examples in
+data/nlu/safety.yml) speaks for phrasings the rules do not know. It counts only when it
+is confident (`classifier_min_confidence`) and the rule layer did not judge the message
+itself, and it only ever raises a **concern**: an urgent alert needs the rules' evidence
+or the child's own "nee" to "ben je nu veilig?".
 """
 
 from __future__ import annotations
@@ -25,14 +36,22 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.safety.detector import analyse, get_detector
+from bot.safety.detector import ALARM, CONCERN, assess, get_detector
+from bot.safety.verdict import VERDICT_KEY, from_metadata
 
 ALARM_INTENT = "safety_alarm"
+CONCERN_INTENT = "safety_concern"
+SAFETY_INTENTS = (ALARM_INTENT, CONCERN_INTENT)
 CATEGORY_ENTITY = "safety_category"
+TIER_ENTITY = "safety_tier"
+IMMEDIATE_ENTITY = "safety_immediate"
+SAFETY_ENTITIES = (CATEGORY_ENTITY, TIER_ENTITY, IMMEDIATE_ENTITY)
 # What the classifier alone says when the rules are silent (no category known).
 UNCLEAR_CATEGORY = "unclear"
 # Button payloads and slash commands ("/affirm", '/inform{"x": 1}') are not typed words.
 _PAYLOAD = re.compile(r"^\s*/\w+(\{.*\})?\s*$", re.S)
+
+__all__ = ["ALARM_INTENT", "CONCERN_INTENT", "SafetyDetector", "VERDICT_KEY"]
 
 
 @DefaultV1Recipe.register(
@@ -63,43 +82,64 @@ class SafetyDetector(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             if not text.strip() or _PAYLOAD.match(text):
                 continue
-            analysis = analyse(text)
-            if analysis.signals:
-                signal = analysis.signals[0]
-                self._alarm(message, signal.category, signal.start, signal.end)
-            elif (message.get(INTENT) or {}).get("name") == ALARM_INTENT:
-                self._check_classifier(message, text, judged=analysis.judged)
+            verdict = from_metadata(message.get("metadata"))
+            if verdict is None:
+                found = assess(text)
+                verdict = {
+                    "tier": found.tier, "category": found.category,
+                    "immediate": found.immediate, "judged": found.judged,
+                    "start": found.signal.start if found.signal else None,
+                    "end": found.signal.end if found.signal else None,
+                }
+            if verdict["tier"] in (ALARM, CONCERN):
+                self._mark(message, verdict)
+            elif (message.get(INTENT) or {}).get("name") in SAFETY_INTENTS:
+                self._check_classifier(message, text, judged=bool(verdict.get("judged")))
         return messages
 
-    def _alarm(self, message: Message, category: str, start: int, end: int) -> None:
+    def _mark(self, message: Message, verdict: dict[str, Any]) -> None:
+        tier = str(verdict["tier"])
+        intent = ALARM_INTENT if tier == ALARM else CONCERN_INTENT
         ranking = [
-            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != ALARM_INTENT
+            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent
         ]
-        top = {"name": ALARM_INTENT, "confidence": 1.0}
+        top = {"name": intent, "confidence": 1.0}
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+        text = message.get(TEXT) or ""
+        start = verdict.get("start")
+        end = verdict.get("end")
+        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start <= end:
+            start, end = 0, len(text)
         entities = [
-            e for e in message.get(ENTITIES) or [] if e.get("entity") != CATEGORY_ENTITY
+            e for e in message.get(ENTITIES) or [] if e.get("entity") not in SAFETY_ENTITIES
         ]
-        entities.append(
-            {
-                "entity": CATEGORY_ENTITY,
-                "value": category,
-                "start": start,
-                "end": end,
-                "confidence_entity": 1.0,
-                "extractor": "SafetyDetector",
-            }
-        )
+        values = [(TIER_ENTITY, tier),
+                  (CATEGORY_ENTITY, str(verdict.get("category") or UNCLEAR_CATEGORY))]
+        if tier == ALARM and verdict.get("immediate"):
+            values.append((IMMEDIATE_ENTITY, "yes"))
+        for name, value in values:
+            entities.append({
+                "entity": name, "value": value, "start": start, "end": end,
+                "confidence_entity": 1.0, "extractor": "SafetyDetector",
+            })
         message.set(ENTITIES, entities, add_to_output=True)
 
     def _check_classifier(self, message: Message, text: str, *, judged: bool) -> None:
         confidence = float((message.get(INTENT) or {}).get("confidence") or 0.0)
         if confidence >= self.min_confidence and not judged:
-            self._alarm(message, UNCLEAR_CATEGORY, 0, len(text))
+            self._mark(message, {"tier": CONCERN, "category": UNCLEAR_CATEGORY})
+            return
+        self._drop_classifier_guess(message)
+
+    @staticmethod
+    def _drop_classifier_guess(message: Message) -> None:
+        """A safety intent the classifier guessed without the rules: the next intent."""
+        if (message.get(INTENT) or {}).get("name") not in SAFETY_INTENTS:
             return
         ranking = [
-            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != ALARM_INTENT
+            r for r in message.get(INTENT_RANKING_KEY) or []
+            if r.get("name") not in SAFETY_INTENTS
         ]
         fallback = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 1.0}
         message.set(INTENT, fallback, add_to_output=True)

@@ -5,11 +5,27 @@ hands to Rasa: MIJNSTEM_ENCRYPTION_KEYS (Fernet keys, newest first, comma-separa
 the same keys as the app database) and MIJNSTEM_PSEUDONYM_SECRET (for the keyed hash
 that stands in for the conversation id). See bot/privacy/tracker_events.py for the
 table layout and docs/privacy.md for the whole picture.
+
+Decrypting is the expensive part of reading a tracker (a Fernet token and a JSON
+document per event, hundreds of events for a whole interview, on every turn). So the
+decrypted events of recent conversations are cached in this process, and a turn
+decrypts only the rows added since (`_EventCache`). The cache keeps each event's
+plaintext JSON and parses it per read: Rasa's events share nested dicts with what they
+were made from, so handing out cached dicts could let a turn change the cache. The
+cache is checked against the table on every read (the number of rows and the highest
+id up to what is cached), so another Rasa process writing, an erasure, retention or a
+restore in another process is seen at once; a key rotation re-encrypts rows in place
+and changes nothing that is cached. Entries idle for `CACHE_IDLE_SECONDS` are dropped,
+and the cache holds at most `CACHE_MAX_EVENTS` events.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 # Rasa falls back to an in-memory tracker store, with only a warning, when the class in
@@ -21,12 +37,90 @@ try:
 
     from bot.nlu import log_privacy
     from bot.privacy import tracker_events
+    from bot.storage.files import ensure_private_file, sqlite_path
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
     raise RuntimeError(f"the encrypted tracker store cannot be loaded: {exc}") from exc
 
 
 class TrackerStoreConfigError(RuntimeError):
     pass
+
+
+CACHE_MAX_EVENTS = 60_000
+CACHE_IDLE_SECONDS = 600.0
+
+
+@dataclass
+class _Cached:
+    ids: list[int] = field(default_factory=list)
+    plain: list[str] = field(default_factory=list)
+    used: float = 0.0
+
+
+class _EventCache:
+    """Decrypted events per sender key, least recently used first."""
+
+    def __init__(self, max_events: int = CACHE_MAX_EVENTS,
+                 idle_seconds: float = CACHE_IDLE_SECONDS) -> None:
+        self.max_events = max_events
+        self.idle_seconds = idle_seconds
+        self.entries: OrderedDict[str, _Cached] = OrderedDict()
+        self.size = 0
+        self.decoded = 0  # events decrypted by this process (a measure for tests)
+
+    def events(self, conn: Any, key: str, codec: tracker_events.EventCodec) -> list[dict[str, Any]]:
+        """All stored events of `key`, in stored order; only new rows are decrypted."""
+        table = tracker_events.events
+        now = time.monotonic()
+        self._forget_idle(now)
+        cached = self.entries.pop(key, None)
+        if cached is not None:
+            self.size -= len(cached.ids)
+            if cached.ids:
+                count, top = conn.execute(
+                    sa.select(sa.func.count(), sa.func.max(table.c.id))
+                    .where(table.c.sender_id == key, table.c.id <= cached.ids[-1])
+                ).one()
+                if (count, top) != (len(cached.ids), cached.ids[-1]):
+                    cached = None  # rows were removed or replaced: read everything again
+        if cached is None:
+            cached = _Cached()
+        query = sa.select(table.c.id, table.c.data).where(table.c.sender_id == key)
+        if cached.ids:
+            query = query.where(table.c.id > cached.ids[-1])
+        for row in conn.execute(query.order_by(table.c.id)):
+            cached.ids.append(int(row.id))
+            cached.plain.append(codec.cipher.decrypt(row.data))
+            self.decoded += 1
+        cached.used = now
+        self.entries[key] = cached
+        self.size += len(cached.ids)
+        while self.size > self.max_events and len(self.entries) > 1:
+            _, evicted = self.entries.popitem(last=False)
+            self.size -= len(evicted.ids)
+        return [json.loads(plain) for plain in cached.plain]
+
+    def drop(self, key: str) -> None:
+        cached = self.entries.pop(key, None)
+        if cached is not None:
+            self.size -= len(cached.ids)
+
+    def _forget_idle(self, now: float) -> None:
+        while self.entries:
+            key, oldest = next(iter(self.entries.items()))
+            if now - oldest.used < self.idle_seconds:
+                return
+            self.drop(key)
+
+
+def _since_last_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa's rule (SQLTrackerStore._event_query): the events from the timestamp of the
+    latest `session_started` on, or all of them when there is none."""
+    starts = [e.get("timestamp") or 0 for e in events if e.get("event") == "session_started"]
+    if not starts:
+        return events
+    start = max(starts)
+    return [e for e in events if (e.get("timestamp") or 0) >= start]
 
 
 def _codec_from_environment() -> tracker_events.EventCodec:
@@ -50,6 +144,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         log_privacy.install()
         self.codec = _codec_from_environment()
+        self.cache = _EventCache()
+        path = sqlite_path(str(kwargs.get("host") or kwargs.get("url") or ""))
+        if path is not None:
+            ensure_private_file(path)  # 0600 before SQLite creates it
         super().__init__(*args, **kwargs)
         engine = self.engine
         if engine.dialect.name == "postgresql":
@@ -112,8 +210,10 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).all()
-            events = [self.codec.decode(row.data) for row in rows]
+            stored = self.cache.events(
+                session.connection(), self.codec.sender_key(sender_id), self.codec
+            )
+        events = stored if fetch_events_from_all_sessions else _since_last_session(stored)
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None

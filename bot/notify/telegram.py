@@ -2,7 +2,8 @@
 summaries): one small module, so tests can point it at a fake API on loopback.
 
 The Telegram bridge (bot/telegram) has its own python-telegram-bot Application; this
-client is for processes that only need to send a message now and then.
+client is for processes that only need to send a message now and then: a plain
+`telegram.Bot` of the same library, pointed at TELEGRAM_BASE_URL.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import httpx
+import telegram
+from telegram.error import RetryAfter
+from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
 
@@ -35,26 +38,28 @@ async def send_message(
     """Send a plain-text message; raises TelegramError when it was not sent."""
     if not settings.telegram_bot_token:
         raise TelegramError("TELEGRAM_BOT_TOKEN is not set")
-    url = f"{api_root(settings)}/bot{settings.telegram_bot_token}/sendMessage"
-    payload = {"chat_id": chat_id, "text": text}
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+    request = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout,
+                           write_timeout=timeout, httpx_kwargs={"trust_env": False})
+    bot = telegram.Bot(settings.telegram_bot_token, base_url=f"{api_root(settings)}/bot",
+                       request=request)
+    try:
+        await request.initialize()
         for attempt in range(2):
             try:
-                response = await client.post(url, json=payload)
-            except httpx.HTTPError as exc:
-                # Never log the URL: it carries the bot token.
-                raise TelegramError(f"Telegram is not reachable ({type(exc).__name__})") from None
-            try:
-                body = response.json()
-            except ValueError:
-                body = {}
-            if response.status_code == 200 and body.get("ok"):
+                await bot.send_message(chat_id, text)
                 return
-            retry_after = (body.get("parameters") or {}).get("retry_after")
-            if response.status_code == 429 and attempt == 0 and isinstance(retry_after, int):
-                await asyncio.sleep(min(retry_after, 30))
-                continue
-            raise TelegramError(
-                f"Telegram refused the message ({response.status_code}: "
-                f"{body.get('description', 'no description')})"
-            )
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait if isinstance(wait, (int, float)) else wait.total_seconds()
+                if attempt == 0:
+                    await asyncio.sleep(min(seconds, 30))
+                    continue
+                raise TelegramError("Telegram refused the message (429: too many)") from None
+            except telegram.error.TelegramError as exc:
+                # Only the kind and Telegram's words: the URL carries the bot token.
+                raise TelegramError(
+                    f"Telegram did not take the message ({type(exc).__name__}: "
+                    f"{exc.message.replace(settings.telegram_bot_token, '***')})"
+                ) from None
+    finally:
+        await request.shutdown()

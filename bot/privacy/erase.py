@@ -53,7 +53,10 @@ NEVER_DELETED = frozenset({"alert"})
 # Tables that never hold a child's data although they may point at one. `link_attempt`
 # (failed invite codes, a keyed hash and a time, gone after 15 minutes) is a security
 # record: erasing it would let a chat reset its guessing limit with "vergeet mij".
-NOT_CHILD_DATA = frozenset({"caseworker", "caseworker_invite", "link_attempt"})
+# `chat_generation` (a keyed hash of a Telegram chat id and a session number) says
+# nothing about a child; the chat's sessions stay apart after an erasure.
+NOT_CHILD_DATA = frozenset({"caseworker", "caseworker_invite", "link_attempt",
+                            "chat_generation"})
 
 
 @dataclass(frozen=True)

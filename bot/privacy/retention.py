@@ -3,9 +3,12 @@
 - Tracker events older than `tracker_retention_days` (default 90) are purged. A
   conversation still in use keeps its place: the purged events are replaced by a
   snapshot of the slots they had set (which step the child is at, the age band...),
-  without free-text slots, whose values are the child's own words.
+  without the slots that hold the child's own words (from their text, or put there by
+  an action: names, summary lines, kept wishes).
 - A closed case (`python -m bot close CHILD`) is erased entirely (as `forget` does)
   `closed_case_retention_days` (default 90) after it was closed.
+- Safeguarding alerts are deleted `alert_retention_days` (default 365) after they
+  were acknowledged (or made, if never acknowledged).
 - Tombstones of erased conversations and counters of failed invite codes are dropped
   once they have done their job.
 """
@@ -42,15 +45,27 @@ class RetentionReport:
     other_rows: int = 0
 
 
+# Slots that actions fill with the child's own words (names from the people step, a
+# summary line, the trusted person, wishes kept while the database was down). Rasa's
+# domain has no place to mark them, so they are listed here; a test checks that each
+# is a slot of the domain.
+ACTION_FILLED_WORDS = frozenset({
+    "people_found", "people_list", "people_queue", "current_person",
+    "share_item_text", "trusted_who_text", "unsaved_wishes",
+})
+
+
 @cache
 def free_text_slots() -> frozenset[str]:
-    """Slots filled from the child's own text (`from_text` mappings in the domain)."""
+    """Slots that hold the child's words: those filled from the child's own text
+    (`from_text` mappings in the domain) and those actions fill with them."""
     domain = cached_domain()
-    return frozenset(
+    from_text = {
         name
         for name, slot in (domain.get("slots") or {}).items()
         if any(m.get("type") == "from_text" for m in slot.get("mappings") or [])
-    )
+    }
+    return frozenset(from_text | (ACTION_FILLED_WORDS & set(domain.get("slots") or {})))
 
 
 def _is_snapshot(event: dict[str, Any]) -> bool:
@@ -155,12 +170,29 @@ def purge_link_attempts(
 ) -> None:
     from bot.storage.models import LinkAttempt
 
+    keep = timedelta(minutes=max(settings.link_window_minutes,
+                                 settings.link_max_backoff_minutes))
     with sessions.begin() as session:
-        result = session.execute(
-            delete(LinkAttempt).where(
-                LinkAttempt.created_at < now - timedelta(minutes=settings.link_window_minutes)
-            )
-        )
+        result = session.execute(delete(LinkAttempt).where(LinkAttempt.created_at < now - keep))
+        report.other_rows += int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_alerts(
+    settings: Settings, sessions: sessionmaker[Session], now: datetime, report: RetentionReport
+) -> None:
+    """Alerts (with their encrypted category and excerpt) are kept
+    `alert_retention_days` after they were acknowledged, or after they were made when
+    nobody ever acknowledged them (they were escalated long before)."""
+    from sqlalchemy import or_
+
+    from bot.storage.models import Alert
+
+    cutoff = now - timedelta(days=settings.alert_retention_days)
+    with sessions.begin() as session:
+        result = session.execute(delete(Alert).where(or_(
+            Alert.acknowledged_at < cutoff,
+            Alert.acknowledged_at.is_(None) & (Alert.created_at < cutoff),
+        )))
         report.other_rows += int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -180,6 +212,7 @@ def run_once(
         )
     purge_closed_cases(settings, sessions, moment, report)
     purge_link_attempts(settings, sessions, moment, report)
+    purge_alerts(settings, sessions, moment, report)
     if report.events_purged or report.children_erased:
         log.info(
             "retention: %d tracker events purged (%d conversations emptied, %d kept as a "

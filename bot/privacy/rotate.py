@@ -1,7 +1,7 @@
 """Key rotation (`python -m bot rotate-keys`): re-encrypt every stored token under the
 newest key, so that older keys can then be removed from MIJNSTEM_ENCRYPTION_KEYS.
 
-Covers every `EncryptedText` column of the app database (found from the models, so new
+Covers every encrypted column (`ENCRYPTED_TYPES`) of the app database (found from the models, so new
 tables are included) and the `data` column of Rasa's tracker events. Tracker events left
 in clear by a version before encryption (or under plain sender ids) are encrypted and
 pseudonymised on the way. See docs/privacy.md for the procedure.
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.privacy import tracker_db, tracker_events
 from bot.settings import Settings
 from bot.storage.crypto import Cipher
-from bot.storage.models import Base, EncryptedText
+from bot.storage.models import ENCRYPTED_TYPES, Base
 
 BATCH = 500
 
@@ -31,10 +31,10 @@ class RotationReport:
 
 
 def encrypted_columns() -> dict[str, list[str]]:
-    """Table name -> names of its EncryptedText columns."""
+    """Table name -> names of its encrypted columns."""
     found: dict[str, list[str]] = {}
     for tbl in Base.metadata.sorted_tables:
-        names = [c.name for c in tbl.columns if isinstance(c.type, EncryptedText)]
+        names = [c.name for c in tbl.columns if isinstance(c.type, ENCRYPTED_TYPES)]
         if names:
             found[tbl.name] = names
     return found

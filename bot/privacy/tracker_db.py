@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from bot.privacy import tracker_events
 from bot.settings import Settings
+from bot.storage.files import ensure_private_file, sqlite_path
 
 
 def _url(settings: Settings) -> str:
@@ -25,8 +25,9 @@ def _url(settings: Settings) -> str:
 
 def make_tracker_engine(settings: Settings) -> Engine:
     url = _url(settings)
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if path is not None:
+        ensure_private_file(path)
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", lambda conn, _r: tracker_events.sqlite_pragmas(conn))

@@ -61,17 +61,18 @@ def recent_open_alert(
 ) -> Alert | None:
     """An unacknowledged alert of this kind from this chat within DEDUPE_WINDOW."""
     since = (now or utcnow()) - DEDUPE_WINDOW
-    return session.scalar(
+    # The category is encrypted (not searchable): compare after loading. A chat has
+    # at most a handful of open alerts within the window.
+    candidates = session.scalars(
         select(Alert)
         .where(
             Alert.sender_hash == sender_hash,
-            Alert.category == category,
             Alert.acknowledged_at.is_(None),
             Alert.created_at >= since,
         )
         .order_by(Alert.id.desc())
-        .limit(1)
     )
+    return next((alert for alert in candidates if alert.category == category), None)
 
 
 def get_alert(*, session: Session, alert_id: int) -> Alert:
@@ -110,6 +111,16 @@ def unnotified(*, session: Session, created_before: datetime) -> list[Alert]:
             .order_by(Alert.id)
         )
     )
+
+
+def unlinked_notified_since(*, session: Session, since: datetime) -> int:
+    """How many alerts from chats not linked to a child were sent out since `since`."""
+    from sqlalchemy import func
+
+    return int(session.scalar(
+        select(func.count(Alert.id)).where(
+            Alert.child_id.is_(None), Alert.notified_at.is_not(None), Alert.notified_at >= since)
+    ) or 0)
 
 
 def due_for_escalation(*, session: Session, created_before: datetime) -> list[Alert]:

@@ -48,11 +48,24 @@ async def run_once_async(
             )
         ]
     delivered = 0
+    held: list[int] = []
     for alert_id in pending:
         if await notify.deliver(
             settings, sessions, alert_id, first_attempt=False, senders=senders, now=now
         ):
             delivered += 1
+        else:
+            held.append(alert_id)
+    # Alerts from unlinked chats over the hourly cap: one digest for all of them.
+    with sessions.begin() as session:
+        unlinked_held = [
+            alert_id for alert_id in held
+            if alerts.get_alert(session=session, alert_id=alert_id).child_id is None
+        ]
+    if len(unlinked_held) > 0 and await notify.deliver_digest(
+        settings, sessions, unlinked_held, senders=senders, now=now
+    ):
+        delivered += len(unlinked_held)
     escalated = 0
     for alert_id in overdue:
         if await notify.escalate(settings, sessions, alert_id, senders=senders, now=now):

@@ -17,16 +17,25 @@ from typing import Any
 import yaml
 
 LEXICON_PATH = Path(__file__).resolve().parent.parent / "lexicon" / "nl_safety.yml"
+# The second round's vocabulary (the two tiers; overdose, exploitation, runaway, drugs,
+# threats; concerns), merged into the first: word lists are united, patterns added.
+MORE_PATH = LEXICON_PATH.with_name("nl_safety_more.yml")
 
 # Marks a clause boundary in the normalised words (punctuation, "en", "omdat"...).
 BOUNDARY = "|"
 
 # The categories a signal can carry, most urgent first: when several rules fire in a
 # message, the signal carries the first.
-CATEGORIES: tuple[str, ...] = (
-    "danger_now", "suicide", "self_harm", "sexual_abuse", "domestic_violence",
-    "physical_abuse", "neglect",
+ALARM_CATEGORIES: tuple[str, ...] = (
+    "danger_now", "overdose", "suicide", "self_harm", "sexual_abuse", "exploitation",
+    "domestic_violence", "physical_abuse", "threat", "runaway", "neglect", "drugs",
 )
+# A concern (the gentle tier): the child is not doing well, no danger named.
+CONCERN_CATEGORIES: tuple[str, ...] = (
+    "fear", "bullying", "home_worries", "mood", "lonely", "worthless", "unheard",
+    "stress", "sleep", "anger", "eating",
+)
+CATEGORIES: tuple[str, ...] = ALARM_CATEGORIES + CONCERN_CATEGORIES
 
 Pattern = list[dict[str, Any]]
 
@@ -121,6 +130,39 @@ def parse(data: dict[str, Any]) -> Lexicon:
     )
 
 
+def merge(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """`more` added to `base`: word lists united, patterns and phrases appended."""
+    out = dict(base)
+    for key in ("words", "lists"):
+        merged = {k: list(v or []) for k, v in (base.get(key) or {}).items()}
+        for name, values in (more.get(key) or {}).items():
+            merged[name] = list(dict.fromkeys([*merged.get(name, []), *(values or [])]))
+        out[key] = merged
+    for key in ("sequences", "phrases"):
+        merged = {k: list(v or []) for k, v in (base.get(key) or {}).items()}
+        for name, values in (more.get(key) or {}).items():
+            merged[name] = [*merged.get(name, []), *(values or [])]
+        out[key] = merged
+    for key in ("spelling", "lemmas"):
+        out[key] = {**(base.get(key) or {}), **(more.get(key) or {})}
+    for key in ("judged_concepts", "clause_breaks", "possessed_nouns"):
+        out[key] = list(dict.fromkeys([*(base.get(key) or []), *(more.get(key) or [])]))
+    out["merges"] = [*(base.get("merges") or []), *(more.get("merges") or [])]
+    fuzzy = dict(base["fuzzy"])
+    fuzzy["concepts"] = list(
+        dict.fromkeys([*fuzzy["concepts"], *((more.get("fuzzy") or {}).get("concepts") or [])])
+    )
+    out["fuzzy"] = fuzzy
+    return out
+
+
+def read_data() -> dict[str, Any]:
+    data = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
+    if MORE_PATH.exists():
+        data = merge(data, yaml.safe_load(MORE_PATH.read_text(encoding="utf-8")) or {})
+    return data
+
+
 @lru_cache(maxsize=1)
 def load() -> Lexicon:
-    return parse(yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8")))
+    return parse(read_data())

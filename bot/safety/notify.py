@@ -6,6 +6,10 @@ when and on which channel, and how to acknowledge. The child's own words stay in
 Stem (`python -m bot alerts` shows the short stored excerpt), never in e-mail or
 Telegram. The Dutch wording is in bot/templates/notify/safety_*.txt.
 
+Alarms from chats not linked to a child (anyone can open such a chat) are capped at
+`unlinked_alerts_per_hour` notifications; the rest are held, and the worker sends them
+as one digest (`deliver_digest`), so a flood cannot bury the team in e-mail.
+
 `notified_at` is set once the e-mail went out; e-mail is the channel of record, and the
 worker (`bot.safety.escalation`) retries it while it fails. Telegram is the fast extra,
 sent on the first attempt only so a retry never sends it twice. Without SMTP configured,
@@ -18,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,12 +78,20 @@ async def deliver(
     senders: Senders = DEFAULT_SENDERS,
     now: datetime | None = None,
 ) -> bool:
-    """Send the alert; True when it reached someone (and `notified_at` is set)."""
+    """Send the alert; True when it reached someone (and `notified_at` is set). False
+    also when it is held for the digest (an unlinked chat over the hourly cap)."""
+    moment = now or utcnow()
     with sessions.begin() as session:
         alert = alerts.get_alert(session=session, alert_id=alert_id)
         if alert.notified_at is not None:
             return True
         info = alerts.view(session=session, alert=alert)
+        if info.child_id is None and alerts.unlinked_notified_since(
+            session=session, since=moment - timedelta(hours=1)
+        ) >= settings.unlinked_alerts_per_hour:
+            log.warning("alert %s from an unlinked chat held for the digest (hourly cap)",
+                        alert_id)
+            return False
     to = alert_recipients(settings, info)
     by_email = email.is_configured(settings) and bool(to)
     chat = info.caseworker_chat if settings.telegram_bot_token else None
@@ -110,6 +122,34 @@ async def deliver(
             if stored.notified_at is None:
                 stored.notified_at = now or utcnow()
     return delivered
+
+
+async def deliver_digest(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    alert_ids: list[int],
+    *,
+    senders: Senders = DEFAULT_SENDERS,
+    now: datetime | None = None,
+) -> bool:
+    """One e-mail for many held alerts from unlinked chats (numbers only)."""
+    contact = settings.safeguarding_contact_email or settings.team_lead_email
+    if not alert_ids or not contact or not email.is_configured(settings):
+        return False
+    try:
+        subject = templates.render("notify/safety_digest_subject.txt", count=len(alert_ids))
+        body = templates.render("notify/safety_digest_email.txt", alert_ids=alert_ids,
+                                recipient=contact)
+        await senders.send_email(settings, [contact], subject, body)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("alert digest not sent, will retry (%s)", type(exc).__name__)
+        return False
+    with sessions.begin() as session:
+        for alert_id in alert_ids:
+            stored = alerts.get_alert(session=session, alert_id=alert_id)
+            if stored.notified_at is None:
+                stored.notified_at = now or utcnow()
+    return True
 
 
 async def escalate(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from bot.storage.crypto import Cipher, set_cipher
+from bot.storage.files import ensure_private_dir, ensure_private_file, sqlite_path
 
 
 def _normalise_url(url: str) -> str:
@@ -20,7 +21,11 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
     set_cipher(Cipher(settings.encryption_keys))
     db_url = _normalise_url(url or settings.database_url)
     if db_url.startswith("sqlite:///"):
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(settings.var_dir)
+        path = sqlite_path(db_url)
+        if path is not None:
+            # 0600 before SQLite creates it (its -wal and -shm files copy the mode).
+            ensure_private_file(path)
     engine = create_engine(db_url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +23,11 @@ from bot.storage.models import (
 )
 
 # Free-answer topics (Answer.topic), in the order of the interview.
-ANSWER_TOPICS = ("own_say", "keep_same", "changed", "message", "update")
+# "update_<step>": what a returning child says has changed in that topic (issue 11); it
+# sits next to the topic's earlier answers. "update": anything else a returning child says.
+INTERVIEW_STEPS = ("wishes", "people", "trusted", "say", "continuity", "heard")
+UPDATE_TOPICS = tuple(f"update_{step}" for step in INTERVIEW_STEPS)
+ANSWER_TOPICS = ("own_say", "keep_same", "changed", "message", "update", *UPDATE_TOPICS)
 RINGS = (1, 2, 3)
 FREQUENCIES = ("daily", "weekly", "monthly", "rarely", "never")
 CONTACT_WISHES = ("more", "same", "less")
@@ -61,11 +66,18 @@ def add_person(
     label: str,
     name: str | None,
     role: str | None,
+    missed: bool | None = None,
 ) -> Person:
-    person = Person(child_id=child_id, session_id=session_id, label=label, name=name, role=role)
+    person = Person(child_id=child_id, session_id=session_id, label=label, name=name, role=role,
+                    missed=missed)
     session.add(person)
     session.flush()
     return person
+
+
+def current_people(*, session: Session, child_id: int) -> list[Person]:
+    """The people the child named (not those of a redone topic)."""
+    return _current(session, Person, child_id)  # type: ignore[return-value]
 
 
 def update_person(
@@ -76,6 +88,8 @@ def update_person(
     ring: int | None = None,
     frequency: str | None = None,
     contact_wish: str | None = None,
+    placed_together: bool | None = None,
+    lives_where: str | None = None,
 ) -> Person:
     """Set the given details (None leaves a detail as it is)."""
     person = session.get(Person, person_id)
@@ -93,6 +107,10 @@ def update_person(
         if contact_wish not in CONTACT_WISHES:
             raise ValueError(f"contact_wish must be one of {CONTACT_WISHES}")
         person.contact_wish = contact_wish
+    if placed_together is not None:
+        person.placed_together = placed_together
+    if lives_where is not None:
+        person.lives_where = lives_where
     session.flush()
     return person
 
@@ -106,10 +124,11 @@ def add_trusted_person(
     who: str | None,
     person_knows: bool | None,
     wants_help: bool | None,
+    wants_involved: bool | None = None,
 ) -> TrustedPerson:
     trusted = TrustedPerson(
         child_id=child_id, session_id=session_id, has_someone=has_someone, who=who,
-        person_knows=person_knows, wants_help=wants_help,
+        person_knows=person_knows, wants_help=wants_help, wants_involved=wants_involved,
     )
     session.add(trusted)
     session.flush()
@@ -145,17 +164,31 @@ def _current(session: Session, model: type[SummaryItem], child_id: int) -> list[
 
 
 def current_items(*, session: Session, child_id: int, undecided_only: bool = False) -> list[Item]:
-    """What the child has told, in interview order, without rows of redone topics."""
+    """What the child has told, in interview order, without rows of redone topics; what
+    a returning child said had changed follows each topic's earlier answers."""
     items: list[Item] = []
-    items += [Item("wish", row) for row in _current(session, Wish, child_id)]  # type: ignore[arg-type]
-    items += [Item("person", row) for row in _current(session, Person, child_id)]  # type: ignore[arg-type]
-    items += [Item("trusted", row) for row in _current(session, TrustedPerson, child_id)]  # type: ignore[arg-type]
     answers = _current(session, Answer, child_id)
-    for topic in ANSWER_TOPICS:
-        items += [Item("answer", row) for row in answers if row.topic == topic]  # type: ignore[attr-defined,arg-type]
+    for step in INTERVIEW_STEPS:
+        items += step_items(session=session, child_id=child_id, step=step, answers=answers)
+        items += [Item("answer", row) for row in answers  # type: ignore[arg-type]
+                  if row.topic == f"update_{step}"]  # type: ignore[attr-defined]
+    items += [Item("answer", row) for row in answers if row.topic == "update"]  # type: ignore[attr-defined,arg-type]
     if undecided_only:
         items = [item for item in items if item.row.shared is None]
     return items
+
+
+def step_items(
+    *, session: Session, child_id: int, step: str, answers: list[Any] | None = None
+) -> list[Item]:
+    """The current items of one topic (without the returning child's updates)."""
+    model, topics = _STEP_ROWS[step]
+    if model is Answer:
+        rows = answers if answers is not None else _current(session, Answer, child_id)
+        return [Item("answer", row) for topic in topics or () for row in rows  # type: ignore[arg-type]
+                if row.topic == topic]  # type: ignore[union-attr]
+    kind = {Wish: "wish", Person: "person", TrustedPerson: "trusted"}[model]  # type: ignore[index]
+    return [Item(kind, row) for row in _current(session, model, child_id)]  # type: ignore[arg-type]
 
 
 def get_items(*, session: Session, child_id: int, refs: list[str]) -> list[Item]:
@@ -212,6 +245,8 @@ def replace_step(
     rows = _current(session, model, child_id)
     if topics is not None:
         rows = [row for row in rows if row.topic in topics]  # type: ignore[attr-defined]
+    rows += [row for row in _current(session, Answer, child_id)
+             if row.topic == f"update_{step}"]  # type: ignore[attr-defined]
     when = now or utcnow()
     for row in rows:
         row.replaced_at = when

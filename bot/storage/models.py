@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import DateTime
 
+from bot.age import current_age_group
 from bot.storage.crypto import get_cipher
 
 
@@ -26,6 +27,37 @@ class EncryptedText(TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: object) -> str | None:
         return None if value is None else get_cipher().decrypt(value)
+
+
+class EncryptedInt(TypeDecorator[int]):
+    """A whole number stored as a Fernet token (an age, a ring): not readable, and not
+    searchable either; filter in Python after loading."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: object) -> str | None:
+        return None if value is None else get_cipher().encrypt(str(int(value)))
+
+    def process_result_value(self, value: str | None, dialect: object) -> int | None:
+        return None if value is None else int(get_cipher().decrypt(value))
+
+
+class EncryptedBool(TypeDecorator[bool]):
+    """True/False stored as a Fernet token ("1"/"0" inside)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: bool | None, dialect: object) -> str | None:
+        return None if value is None else get_cipher().encrypt("1" if value else "0")
+
+    def process_result_value(self, value: str | None, dialect: object) -> bool | None:
+        return None if value is None else get_cipher().decrypt(value) == "1"
+
+
+# Every column type whose values are Fernet tokens (key rotation re-encrypts them all).
+ENCRYPTED_TYPES = (EncryptedText, EncryptedInt, EncryptedBool)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -68,8 +100,11 @@ class Child(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # A first name or a pseudonym; still personal data, so encrypted.
     display_name: Mapped[str | None] = mapped_column(EncryptedText())
-    age: Mapped[int | None] = mapped_column(Integer)
+    # Encrypted like free text; the age band stays in clear (the bot's voice needs it).
+    age: Mapped[int | None] = mapped_column(EncryptedInt())
     age_group: Mapped[str | None] = mapped_column(String(8))
+    # Birth month "YYYY-MM" (encrypted): the age band follows the birthday.
+    born: Mapped[str | None] = mapped_column(EncryptedText())
     caseworker_id: Mapped[int | None] = mapped_column(
         ForeignKey("caseworker.id", ondelete="SET NULL")
     )
@@ -77,6 +112,11 @@ class Child(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     caseworker: Mapped[Caseworker | None] = relationship(back_populates="children")
+
+    @property
+    def current_age_group(self) -> str | None:
+        return current_age_group(born=self.born, stored=self.age_group)
+
     invites: Mapped[list[Invite]] = relationship(
         back_populates="child", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -119,6 +159,22 @@ class ConversationSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     child: Mapped[Child] = relationship(back_populates="sessions")
+
+
+class ChatGeneration(Base):
+    """Which session of a channel chat is in use (bot/telegram): a chat linked to one
+    child that receives another child's code moves on to a new generation, and so to
+    a new pseudonymous sender id, instead of moving the old conversation.
+
+    `chat_hash` is a keyed hash of the chat id; `highest` the last generation handed out.
+    """
+
+    __tablename__ = "chat_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    highest: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SummaryItem:
@@ -167,16 +223,24 @@ class Person(SummaryItem, Base):
         ForeignKey("conversation_session.id", ondelete="SET NULL")
     )
     # As the child wrote it ("broertje Daan"), the name on its own, and the role word
-    # normalised ("broer"; see bot/people.py). Names and labels are personal data.
+    # normalised ("broer"; see bot/people.py). All of it is personal data (a role
+    # tells who is in the child's life, a ring and a contact wish how they feel about
+    # them), so all of it is encrypted.
     label: Mapped[str] = mapped_column(EncryptedText())
     name: Mapped[str | None] = mapped_column(EncryptedText())
-    role: Mapped[str | None] = mapped_column(String(30))
+    role: Mapped[str | None] = mapped_column(EncryptedText())
     # 1 = inner ring (very close), 2 = middle, 3 = outer; None = skipped.
-    ring: Mapped[int | None] = mapped_column(Integer)
+    ring: Mapped[int | None] = mapped_column(EncryptedInt())
     # daily | weekly | monthly | rarely | never
-    frequency: Mapped[str | None] = mapped_column(String(12))
+    frequency: Mapped[str | None] = mapped_column(EncryptedText())
     # more | same | less
-    contact_wish: Mapped[str | None] = mapped_column(String(8))
+    contact_wish: Mapped[str | None] = mapped_column(EncryptedText())
+    # Brothers and sisters (issue 11): placed together with the child or not, and where
+    # the sibling lives when not.
+    placed_together: Mapped[bool | None] = mapped_column(EncryptedBool())
+    lives_where: Mapped[str | None] = mapped_column(EncryptedText())
+    # "Wie mis je?": someone the child lost contact with.
+    missed: Mapped[bool | None] = mapped_column(EncryptedBool())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -191,10 +255,13 @@ class TrustedPerson(SummaryItem, Base):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("conversation_session.id", ondelete="SET NULL")
     )
-    has_someone: Mapped[bool | None] = mapped_column(Boolean)
+    # The answers are as telling as the name: all encrypted.
+    has_someone: Mapped[bool | None] = mapped_column(EncryptedBool())
     who: Mapped[str | None] = mapped_column(EncryptedText())
-    person_knows: Mapped[bool | None] = mapped_column(Boolean)
-    wants_help: Mapped[bool | None] = mapped_column(Boolean)
+    person_knows: Mapped[bool | None] = mapped_column(EncryptedBool())
+    wants_help: Mapped[bool | None] = mapped_column(EncryptedBool())
+    # The child wants this person involved; passed on only with the child's yes.
+    wants_involved: Mapped[bool | None] = mapped_column(EncryptedBool())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -265,7 +332,8 @@ class Alert(Base):
     # For alarms from chats that are not linked yet: the keyed hash of the sender.
     sender_hash: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(20))
-    category: Mapped[str] = mapped_column(String(30))
+    # Special-category data (what kind of danger): encrypted like the excerpt.
+    category: Mapped[str] = mapped_column(EncryptedText())
     excerpt: Mapped[str | None] = mapped_column(EncryptedText())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -315,12 +383,15 @@ class PendingMessage(Base):
 
 
 class LinkAttempt(Base):
-    """A failed `/start CODE` (unknown, expired or used code), counted per chat and in
-    total so that invite codes cannot be guessed (bot/privacy/link_limits.py).
-    Rows older than the counting window are deleted by the retention job."""
+    """A failed `/start CODE` (unknown, expired or used code), counted per chat (and
+    per Telegram user or IP address, `kind` "subject") and in total so that invite
+    codes cannot be guessed (bot/privacy/link_limits.py). Rows older than the longest
+    back-off are deleted by the retention job."""
 
     __tablename__ = "link_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The keyed hash of the chat's sender, or of the extra subject.
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.gateway import RasaGateway
 from bot.notify.telegram import api_root
 from bot.pseudonym import keyed_hash
 from bot.settings import Settings
@@ -31,13 +32,14 @@ from bot.storage import migrate
 from bot.storage.db import make_engine, make_session_factory
 from bot.telegram.bridge import Bridge
 from bot.telegram.ordering import PerChatUpdateProcessor
-from bot.telegram.rasa import RasaClient
 from bot.telegram.texts import DomainResponses
 
 log = logging.getLogger("mijnstem.telegram")
 
 # Only what the bridge handles: no group or channel updates, no member updates.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# Button payloads kept by PTB's callback data cache (arbitrary_callback_data), newest.
+CALLBACK_DATA_CACHE = 5000
 # The rate limiter waits out a RetryAfter and tries again this many times.
 RATE_LIMIT_RETRIES = 5
 # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
@@ -48,7 +50,7 @@ def build_application(
     settings: Settings,
     *,
     sessions: sessionmaker[Session],
-    rasa: RasaClient | None = None,
+    rasa: RasaGateway | None = None,
     responses: DomainResponses | None = None,
 ) -> Application:  # type: ignore[type-arg]
     if not settings.telegram_bot_token:
@@ -56,7 +58,7 @@ def build_application(
     bridge = Bridge(
         settings,
         sessions=sessions,
-        rasa=rasa or RasaClient.from_settings(settings),
+        rasa=rasa or RasaGateway.from_settings(settings),
         responses=responses or DomainResponses.load(),
     )
 
@@ -71,6 +73,7 @@ def build_application(
         .token(settings.telegram_bot_token)
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .concurrent_updates(PerChatUpdateProcessor())
+        .arbitrary_callback_data(CALLBACK_DATA_CACHE)
         .post_init(load_waiting)
         .post_shutdown(close_rasa)
     )

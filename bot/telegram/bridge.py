@@ -17,7 +17,7 @@ import asyncio
 import logging
 import math
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,14 +28,18 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import invites
+from bot.chat_commands import LINK_INTENT, parse_command
+from bot.gateway import BotMessage, RasaGateway, RasaRejected, RasaUnavailable
 from bot.notify import templates
+from bot.privacy import link_limits
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
 from bot.storage import repo
 from bot.telegram import caseworkers, pending
 from bot.telegram.dedupe import recent_updates
-from bot.telegram.rasa import RasaClient, RasaRejected, RasaUnavailable, sender_for_chat
-from bot.telegram.render import PayloadStore, Reply, chosen_title, keyboard, render
+from bot.telegram.rasa import chat_hash, sender_for_chat
+from bot.telegram.render import Reply, chosen_title, keyboard, render
 from bot.telegram.texts import DomainResponses
 
 log = logging.getLogger("mijnstem.telegram")
@@ -53,6 +57,8 @@ MAX_ATTEMPTS = 5
 SEND_RETRY_DELAYS = (1.0, 3.0, 10.0, 30.0)
 # Say "ik ben even bezig" at most this often per chat while Rasa is down.
 BUSY_INTERVAL = 60.0
+# Earlier sessions of a chat that a child's own code can lead back to.
+MAX_GENERATIONS = 20
 
 CASEWORKER_TEMPLATES = {
     caseworkers.LinkOutcome.LINKED: "notify/caseworker_linked.txt",
@@ -73,7 +79,7 @@ class Bridge:
         settings: Settings,
         *,
         sessions: sessionmaker[Session],
-        rasa: RasaClient,
+        rasa: RasaGateway,
         responses: DomainResponses,
         busy_interval: float = BUSY_INTERVAL,
     ) -> None:
@@ -82,11 +88,14 @@ class Bridge:
         self.rasa = rasa
         self.responses = responses
         self.recent = recent_updates(settings.redis_url)
-        self.payloads = PayloadStore()
         self.busy_interval = busy_interval
         self.rasa_down = False
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._busy_said: dict[str, float] = {}
+        # Chat id -> its current generation (bot.storage.repo.plan_link); the bridge is
+        # the only writer, so this saves a query per message.
+        self._generations: OrderedDict[int, int] = OrderedDict()
+        self.max_chats = settings.telegram_max_chats_in_memory
         self._draining = False
         # Chats with kept messages. The one bridge process is the only writer, so after
         # `load_waiting` this set saves a query per message; None: ask the database.
@@ -116,12 +125,17 @@ class Bridge:
         code = " ".join(context.args or [])
         if code and await self._caseworker_code(context.bot, chat_id, code):
             return
-        await self.forward(context.bot, chat_id, message.text or "/start")
+        text = message.text or "/start"
+        if await self._before_link(context.bot, chat_id, text):
+            return
+        await self.forward(context.bot, chat_id, text)
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Text, and the commands /stop, /help, /privacy: Rasa knows them all."""
         message, chat_id = _message_and_chat(update)
         if message is None or chat_id is None or not message.text:
+            return
+        if await self._before_link(context.bot, chat_id, message.text):
             return
         await self.forward(context.bot, chat_id, message.text)
 
@@ -150,13 +164,14 @@ class Bridge:
             log.info("callback query not answered: %s", exc)
         if chat is None or chat.type != ChatType.PRIVATE:
             return
-        data = query.data or ""
+        data = query.data
         markup = query.message.reply_markup if isinstance(query.message, Message) else None
         title = chosen_title(markup, data)
         await self._close_keyboard(query.message, title)
-        # A long payload is only known to this process; after a restart, the title
-        # the child pressed says the same thing in words.
-        text = self.payloads.payload_for(data) or title
+        # PTB's callback data cache (arbitrary_callback_data) gives the payload back;
+        # a keyboard sent before a restart is no longer known, and then the title the
+        # child pressed says the same thing in words.
+        text = data if isinstance(data, str) and data else title
         if text:
             await self.forward(context.bot, chat.id, text)
 
@@ -173,7 +188,8 @@ class Bridge:
 
     async def forward(self, bot: Bot, chat_id: int, text: str) -> None:
         """Pass one message to Rasa and send the answers; keep it if Rasa cannot take it."""
-        sender = sender_for_chat(self.settings.pseudonym_secret, chat_id)
+        sender = await self._sender(chat_id)
+        self._forget_idle_chats()
         async with self._locks[sender]:
             if self.rasa_down or await self._has_pending(sender):
                 # Earlier messages of this chat wait: this one goes behind them.
@@ -181,7 +197,11 @@ class Bridge:
                 return
             started = time.monotonic()
             try:
-                answers = await self.rasa.send(sender, text)
+                answers = await self.rasa.send(sender, text, metadata={
+                    # Failed invite codes are counted per Telegram user too.
+                    link_limits.METADATA_KEY: link_limits.subject_for_telegram_user(
+                        self.settings.pseudonym_secret, chat_id),
+                })
             except (RasaUnavailable, RasaRejected) as exc:
                 log.warning("Rasa cannot take a message of %s now: %s", short(sender), exc)
                 if isinstance(exc, RasaUnavailable):
@@ -245,7 +265,7 @@ class Bridge:
             log.info("%d kept messages handed to Rasa", handed)
         return handed
 
-    async def reply(self, bot: Bot, chat_id: int, answers: list[dict[str, Any]]) -> None:
+    async def reply(self, bot: Bot, chat_id: int, answers: list[BotMessage]) -> None:
         for item in render(answers):
             if not await self._send(bot, chat_id, item):
                 break
@@ -254,7 +274,7 @@ class Bridge:
         """Send one message. RetryAfter is honoured by the AIORateLimiter; what gets past
         it, and network errors, are retried here, so a reply is not lost to a hiccup.
         False when the rest of the replies cannot reach the chat either."""
-        markup = keyboard(item.buttons, self.payloads)
+        markup = keyboard(item.buttons)
         for delay in (*SEND_RETRY_DELAYS, None):
             try:
                 if item.photo:
@@ -279,7 +299,7 @@ class Bridge:
         return False
 
     async def _send_photo(self, bot: Bot, chat_id: int, item: Reply) -> None:
-        markup = keyboard(item.buttons, self.payloads)
+        markup = keyboard(item.buttons)
         try:
             await bot.send_photo(chat_id, item.photo or "", caption=item.text, reply_markup=markup)
         except BadRequest as exc:
@@ -302,10 +322,14 @@ class Bridge:
 
     async def _keep(self, bot: Bot, sender: str, chat_id: int, text: str) -> None:
         try:
-            await self._db(pending.add, sender=sender, chat_id=chat_id, text=text)
+            await self._db(pending.add, sender=sender, chat_id=chat_id, text=text,
+                           per_chat=self.settings.telegram_pending_per_chat,
+                           total=self.settings.telegram_pending_total)
             if self._waiting is not None:
                 self._waiting.add(sender)
             log.info("message of %s kept until Rasa is back", short(sender))
+        except pending.QueueFull as exc:
+            log.warning("message of %s not kept: %s", short(sender), exc)
         except SQLAlchemyError as exc:
             log.error("message of %s could not be kept: %s", short(sender), type(exc).__name__)
         now = time.monotonic()
@@ -330,12 +354,90 @@ class Bridge:
             conversation = repo.find_conversation(
                 session=session, sender_hash=sender_hash(self.settings.pseudonym_secret, sender)
             )
-            return conversation.child.age_group if conversation is not None else None
+            return conversation.child.current_age_group if conversation is not None else None
 
         try:
             return await self._db(lookup)
         except SQLAlchemyError:
             return None
+
+    # --- sessions of a chat -----------------------------------------------------------
+
+    async def _sender(self, chat_id: int) -> str:
+        """Rasa's sender id for the chat's current session."""
+        generation = self._generations.get(chat_id)
+        if generation is None:
+            try:
+                generation = await self._db(
+                    repo.current_generation,
+                    chat_hash=chat_hash(self.settings.pseudonym_secret, chat_id))
+            except SQLAlchemyError as exc:
+                # Unknown for now: the first session; not remembered, asked again.
+                log.error("chat session cannot be read: %s", type(exc).__name__)
+                return sender_for_chat(self.settings.pseudonym_secret, chat_id)
+            self._remember_generation(chat_id, generation)
+        return sender_for_chat(self.settings.pseudonym_secret, chat_id, generation)
+
+    def _remember_generation(self, chat_id: int, generation: int) -> None:
+        self._generations[chat_id] = generation
+        self._generations.move_to_end(chat_id)
+        while len(self._generations) > self.max_chats:
+            self._generations.popitem(last=False)
+
+    async def _before_link(self, bot: Bot, chat_id: int, text: str) -> bool:
+        """An invite code (`/start CODE` or a bare code): choose the session it belongs
+        in before Rasa sees it. Another child's valid code in a linked chat starts a
+        fresh session (a new generation, so a new sender id): child B never sees A's
+        conversation, and A's words are never stored as B's. A child under
+        `telegram_min_age` is refused kindly and offered the web chat. True when the
+        message has been answered here."""
+        parsed = parse_command(text)
+        if parsed is None or parsed[0] != LINK_INTENT or not parsed[1]:
+            return False
+        code = parsed[1]
+        secret = self.settings.pseudonym_secret
+        key = chat_hash(secret, chat_id)
+
+        def plan(*, session: Session) -> tuple[repo.LinkPlan, int]:
+            gens = repo.generations(session=session, chat_hash=key)[:MAX_GENERATIONS]
+            hashes = [sender_hash(secret, sender_for_chat(secret, chat_id, g)) for g in gens]
+            chosen = repo.plan_link(session=session, code_hash=invites.code_hash(secret, code),
+                                    sender_hashes=hashes, min_age=self.settings.telegram_min_age)
+            if chosen.too_young:
+                return chosen, gens[0]
+            if chosen.fresh:
+                return chosen, repo.next_generation(session=session, chat_hash=key)
+            generation = gens[chosen.index or 0]
+            if generation != gens[0]:
+                repo.set_generation(session=session, chat_hash=key, generation=generation)
+            return chosen, generation
+
+        try:
+            chosen, generation = await self._db(plan)
+        except SQLAlchemyError as exc:
+            # The action checks again and never moves a linked chat.
+            log.error("invite code cannot be checked here: %s", type(exc).__name__)
+            return False
+        self._remember_generation(chat_id, generation)
+        if chosen.fresh:
+            log.info("another child's code: chat moves on to a fresh session")
+        if not chosen.too_young:
+            return False
+        url = f"{self.settings.public_web_url.rstrip('/')}/chat?code={invites.normalise(code)}"
+        answer = self.responses.text("utter_link_telegram_too_young", chosen.age_group)
+        await self._send(bot, chat_id, Reply(text=answer.replace("{web_chat_url}", url)))
+        return True
+
+    def _forget_idle_chats(self) -> None:
+        """Per-chat state in memory stays bounded: idle chats are forgotten."""
+        if len(self._locks) > self.max_chats:
+            for sender in [s for s, lock in self._locks.items() if not lock.locked()]:
+                del self._locks[sender]
+                if len(self._locks) <= self.max_chats // 2:
+                    break
+        if len(self._busy_said) > self.max_chats:
+            cutoff = time.monotonic() - self.busy_interval
+            self._busy_said = {s: t for s, t in self._busy_said.items() if t > cutoff}
 
     async def _caseworker_code(self, bot: Bot, chat_id: int, code: str) -> bool:
         """True when the code was a caseworker's (and has been answered here)."""

@@ -26,7 +26,30 @@ class Pending:
     attempts: int
 
 
-def add(*, session: Session, sender: str, chat_id: int, text: str) -> int:
+class QueueFull(RuntimeError):
+    """The chat, or the queue as a whole, holds as many kept messages as allowed."""
+
+
+def add(
+    *,
+    session: Session,
+    sender: str,
+    chat_id: int,
+    text: str,
+    per_chat: int | None = None,
+    total: int | None = None,
+) -> int:
+    """Keep a message; QueueFull when `per_chat` (this chat) or `total` (all chats)
+    messages are waiting already, so a flood while Rasa is down cannot fill the disk."""
+    if per_chat is not None:
+        waiting = session.scalar(
+            select(func.count()).select_from(PendingMessage)
+            .where(PendingMessage.channel == CHANNEL, PendingMessage.sender == sender)
+        ) or 0
+        if waiting >= per_chat:
+            raise QueueFull("this chat has too many kept messages")
+    if total is not None and count(session=session) >= total:
+        raise QueueFull("too many kept messages")
     row = PendingMessage(channel=CHANNEL, sender=sender, chat=str(chat_id), text=text,
                          attempts=0)
     session.add(row)

@@ -3,13 +3,13 @@ photos. Pure functions and small data, so they are tested without Telegram."""
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.ext import InvalidCallbackData
+
+from bot.gateway import BotMessage, Button
 
 # Telegram's limits (Bot API): message text, photo caption, callback data (bytes).
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
@@ -21,30 +21,12 @@ MAX_BUTTONS_PER_ROW = 3
 
 
 @dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
 class Reply:
     """One message to send: a text, or a photo (with an optional caption)."""
 
     text: str | None = None
     photo: str | None = None
     buttons: tuple[Button, ...] = ()
-
-
-def _buttons(raw: Any) -> tuple[Button, ...]:
-    buttons = []
-    for item in raw or []:
-        if not isinstance(item, dict):
-            continue
-        title = str(item.get("title") or "").strip()
-        payload = str(item.get("payload") or title).strip()
-        if title and payload:
-            buttons.append(Button(title, payload))
-    return tuple(buttons)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -64,13 +46,13 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
-def render(messages: list[dict[str, Any]]) -> list[Reply]:
-    """Turn Rasa REST answers into the Telegram messages to send, in order."""
+def render(messages: list[BotMessage]) -> list[Reply]:
+    """Turn Rasa's answers into the Telegram messages to send, in order."""
     replies: list[Reply] = []
     for message in messages:
-        text = str(message.get("text") or "").strip() or None
-        image = str(message.get("image") or "").strip() or None
-        buttons = _buttons(message.get("buttons"))
+        text = message.text.strip() or None
+        image = message.image
+        buttons = message.buttons
         if image:
             if text and len(text) <= MAX_CAPTION:
                 replies.append(Reply(text=text, photo=image, buttons=buttons))
@@ -86,48 +68,30 @@ def render(messages: list[dict[str, Any]]) -> list[Reply]:
     return replies
 
 
-class PayloadStore:
-    """Callback data is at most 64 bytes. Longer payloads (e.g. '/inform{"topic": ...}')
-    travel as a short key; the payload is kept here (the most recent ones only)."""
-
-    PREFIX = "p:"
-
-    def __init__(self, size: int = 5000) -> None:
-        self._size = size
-        self._payloads: OrderedDict[str, str] = OrderedDict()
-
-    def data_for(self, payload: str) -> str:
-        if len(payload.encode()) <= MAX_CALLBACK_DATA and not payload.startswith(self.PREFIX):
-            return payload
-        key = self.PREFIX + hashlib.sha256(payload.encode()).hexdigest()[:24]
-        self._payloads[key] = payload
-        self._payloads.move_to_end(key)
-        while len(self._payloads) > self._size:
-            self._payloads.popitem(last=False)
-        return key
-
-    def payload_for(self, data: str) -> str | None:
-        if data.startswith(self.PREFIX):
-            return self._payloads.get(data)
-        return data
-
-
-def keyboard(buttons: tuple[Button, ...], payloads: PayloadStore) -> InlineKeyboardMarkup | None:
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """An inline keyboard whose callback data are the payloads themselves. The bridge's
+    Application uses PTB's `arbitrary_callback_data`: what goes over the wire is a
+    short key, and PTB hands the payload back when the button is pressed (also those
+    longer than Telegram's 64 bytes)."""
     if not buttons:
         return None
-    keys = [InlineKeyboardButton(b.title, callback_data=payloads.data_for(b.payload))
-            for b in buttons]
+    keys = [InlineKeyboardButton(b.title, callback_data=b.payload) for b in buttons]
     if len(keys) <= MAX_BUTTONS_PER_ROW and all(len(b.title) <= SHORT_TITLE for b in buttons):
         return InlineKeyboardMarkup([keys])
     return InlineKeyboardMarkup([[key] for key in keys])
 
 
-def chosen_title(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
-    """The title of the pressed button, to show the child what they chose."""
+def chosen_title(markup: InlineKeyboardMarkup | None, data: object) -> str | None:
+    """The title of the pressed button, to show the child what they chose. `data` is
+    the payload, or PTB's InvalidCallbackData when the payload is no longer known
+    (after a restart): then the raw key of the pressed button finds it."""
     if markup is None:
         return None
+    key = data.callback_data if isinstance(data, InvalidCallbackData) else None
     for row in markup.inline_keyboard:
         for button in row:
-            if button.callback_data == data:
+            pressed = button.callback_data
+            if pressed == data or (key is not None and isinstance(pressed, InvalidCallbackData)
+                                   and pressed.callback_data == key):
                 return button.text
     return None

@@ -1,85 +1,44 @@
-"""The one client for Rasa's REST channel used by the web chat (a test hands in a loopback
-fake by pointing `settings.rasa_url` at it)."""
+"""The web chat's use of the one gateway to Rasa (bot.gateway): the same client, message
+and button types as Telegram and `make chat`. The web chat shows text and buttons only,
+and any failure is "try again in a moment" (RasaUnavailable)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import httpx
+
+from bot.gateway import BotMessage, Button, RasaGateway, RasaRejected
+from bot.gateway import RasaUnavailable as GatewayUnavailable
+from bot.gateway import parse_reply as parse_gateway_reply
+
+__all__ = ["BotMessage", "Button", "RasaClient", "RasaUnavailable", "parse_reply"]
 
 
 class RasaUnavailable(RuntimeError):
     """Rasa (or the action server behind it) did not answer properly; try again later."""
 
 
-@dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class BotMessage:
-    text: str
-    buttons: list[Button] = field(default_factory=list)
+def _shown(messages: list[BotMessage]) -> list[BotMessage]:
+    return [m for m in messages if m.text.strip() or m.buttons]
 
 
 def parse_reply(body: object) -> list[BotMessage]:
-    """Rasa's REST reply: a list of {"text", "buttons", "image", ...}. Only text and buttons
-    are shown; anything else (images, custom payloads) is not used by this bot."""
-    if not isinstance(body, list):
+    messages = parse_gateway_reply(body)
+    if messages is None:
         raise RasaUnavailable("unexpected reply from Rasa")
-    messages: list[BotMessage] = []
-    for item in body:
-        if not isinstance(item, dict):
-            continue
-        text = item.get("text")
-        buttons = [
-            Button(title=str(b.get("title") or b.get("payload")), payload=str(b["payload"]))
-            for b in item.get("buttons") or []
-            if isinstance(b, dict) and b.get("payload")
-        ]
-        if isinstance(text, str) and (text.strip() or buttons):
-            messages.append(BotMessage(text=text, buttons=buttons))
-    return messages
+    return _shown(messages)
 
 
 class RasaClient:
-    """Checks the action server before handing Rasa a message: with the action server
-    down, Rasa would take the message, lose the actions' work and answer nothing, so
-    the message would be used up without being handled. An empty answer is treated the
-    same way (every turn of this bot says something)."""
-
     def __init__(
         self, webhook_url: str, http: httpx.AsyncClient, action_health_url: str | None = None
     ) -> None:
-        self._url = webhook_url
-        self._http = http
-        self._action_health_url = action_health_url
-
-    async def _actions_up(self) -> bool:
-        if self._action_health_url is None:
-            return True
-        try:
-            response = await self._http.get(self._action_health_url, timeout=3.0)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        self.gateway = RasaGateway(webhook_url, action_health_url, http=http)
 
     async def send(self, sender: str, text: str) -> list[BotMessage]:
-        if not await self._actions_up():
-            raise RasaUnavailable("the action server is not reachable")
         try:
-            response = await self._http.post(self._url, json={"sender": sender, "message": text})
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"Rasa cannot be reached: {exc!r}") from exc
-        if response.status_code != 200:
-            raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise RasaUnavailable("Rasa sent something that is not JSON") from exc
-        messages = parse_reply(body)
+            messages = _shown(await self.gateway.send(sender, text))
+        except (GatewayUnavailable, RasaRejected) as exc:
+            raise RasaUnavailable(str(exc)) from exc
         if not messages:
-            raise RasaUnavailable("Rasa answered nothing (were the actions lost?)")
+            raise RasaUnavailable("Rasa answered nothing to show")
         return messages

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
@@ -53,6 +54,18 @@ def load_tracker(name: str = "tracker_in_wish_form.json", **changes: Any) -> Tra
         paused=data["paused"], followup_action=data["followup_action"],
         active_loop=data["active_loop"], latest_action_name=data["latest_action_name"],
     )
+
+
+async def validate_slot(
+    form: Any, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+    domain: dict[str, Any],
+) -> dict[str, Any]:
+    """Validate `value` for `slot` as Rasa asks for it: the form's validation action runs
+    with the extracted value as the last event. Returns the slots it sets."""
+    asked = tracker.copy()
+    asked.events.append(SlotSet(slot, value))
+    asked.slots[slot] = value
+    return slot_events(await form.run(dispatcher, asked, domain))
 
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:

@@ -17,7 +17,7 @@ from bot.settings import Settings
 from bot.storage import repo
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import SharedSummary, Wish
-from tests.actions.conftest import load_tracker, responses, slot_events
+from tests.actions.conftest import load_tracker, responses, slot_events, validate_slot
 
 
 async def _run(action, tracker, domain):
@@ -113,15 +113,17 @@ async def test_each_wish_is_its_own_row(configured, linked_child, domain):
     child_id = linked_child()
     form = ValidateWishForm()
     dispatcher = CollectingDispatcher()
-    result = await form.validate_wish(
-        "ik wil bij mijn broer wonen", dispatcher, load_tracker(), domain
+    result = await validate_slot(
+        form, "wish", "ik wil bij mijn broer wonen", dispatcher, load_tracker(), domain
     )
     assert result["wish"] == "ik wil bij mijn broer wonen"
     assert responses(dispatcher) == ["utter_wish_saved"]
     # A second wish typed straight at "nog een wens?" is stored too.
     dispatcher = CollectingDispatcher()
     tracker = load_tracker(text="op voetbal blijven", slots={"requested_slot": "more_wishes"})
-    result = await form.validate_more_wishes("op voetbal blijven", dispatcher, tracker, domain)
+    result = await validate_slot(
+        form, "more_wishes", "op voetbal blijven", dispatcher, tracker, domain
+    )
     assert result["more_wishes"] is None
     with configured.begin() as session:
         texts = [w.text for w in repo.list_wishes(session=session, child_id=child_id)]
@@ -132,13 +134,13 @@ async def test_skip_and_yes_are_not_stored_as_wishes(configured, linked_child, d
     linked_child()
     form = ValidateWishForm()
     dispatcher = CollectingDispatcher()
-    skipped = await form.validate_wish(
-        "weet ik niet", dispatcher, load_tracker(intent="dont_know"), domain
+    skipped = await validate_slot(
+        form, "wish", "weet ik niet", dispatcher, load_tracker(intent="dont_know"), domain
     )
     assert skipped["more_wishes"] is False and "wishes" in skipped["steps_done"]
     assert responses(dispatcher) == ["utter_wish_skipped"]
     dispatcher = CollectingDispatcher()
-    yes = await form.validate_wish("ja", dispatcher, load_tracker(intent="affirm"), domain)
+    yes = await validate_slot(form, "wish", "ja", dispatcher, load_tracker(intent="affirm"), domain)
     assert yes == {"wish": None} and responses(dispatcher) == ["utter_tell_me"]
     assert _count(configured, Wish) == 0
 
@@ -147,7 +149,7 @@ async def test_value_from_the_activating_message_is_ignored(configured, linked_c
     linked_child()
     dispatcher = CollectingDispatcher()
     tracker = load_tracker(text="hoi", intent="greet", slots={"requested_slot": None})
-    assert await ValidateWishForm().validate_wish("hoi", dispatcher, tracker, domain) == {
+    assert await validate_slot(ValidateWishForm(), "wish", "hoi", dispatcher, tracker, domain) == {
         "wish": None
     }
     assert _count(configured, Wish) == 0
@@ -158,8 +160,8 @@ async def test_a_dead_database_loses_no_wish(configured, linked_child, settings,
     dead = make_engine(settings, "postgresql://nobody@127.0.0.1:1/none")
     deps.configure(settings, make_session_factory(dead))
     dispatcher = CollectingDispatcher()
-    result = await ValidateWishForm().validate_wish(
-        "een eigen kamer", dispatcher, load_tracker(), domain
+    result = await validate_slot(
+        ValidateWishForm(), "wish", "een eigen kamer", dispatcher, load_tracker(), domain
     )
     assert responses(dispatcher) == ["utter_cannot_save"]
     assert result["unsaved_wishes"] == ["een eigen kamer"]
@@ -167,7 +169,9 @@ async def test_a_dead_database_loses_no_wish(configured, linked_child, settings,
     deps.configure(settings, configured)
     dispatcher = CollectingDispatcher()
     tracker = load_tracker(slots={"unsaved_wishes": ["een eigen kamer"]})
-    result = await ValidateWishForm().validate_wish("een hond", dispatcher, tracker, domain)
+    result = await validate_slot(
+        ValidateWishForm(), "wish", "een hond", dispatcher, tracker, domain
+    )
     assert result["unsaved_wishes"] is None
     with configured.begin() as session:
         assert sorted(w.text for w in session.scalars(select(Wish))) == [
@@ -189,12 +193,22 @@ async def test_summary_shared_only_on_yes(configured, linked_child, domain):
     share = ValidateShareForm()
     asked = {"requested_slot": "share_mode", "share_refs": refs}
     unclear = CollectingDispatcher()
-    maybe = await share.validate_share_mode(
-        "pizza", unclear, load_tracker(intent="inform", text="pizza", slots=asked), domain
+    maybe = await validate_slot(
+        share,
+        "share_mode",
+        "pizza",
+        unclear,
+        load_tracker(intent="inform", text="pizza", slots=asked),
+        domain,
     )
     assert maybe == {"share_mode": None} and responses(unclear) == ["utter_choose_please"]
-    no = await share.validate_share_mode(
-        "nee", CollectingDispatcher(), load_tracker(intent="deny", text="nee", slots=asked), domain
+    no = await validate_slot(
+        share,
+        "share_mode",
+        "nee",
+        CollectingDispatcher(),
+        load_tracker(intent="deny", text="nee", slots=asked),
+        domain,
     )
     assert no == {"share_mode": "none", "share_item": False}
     dispatcher, _ = await _run(
@@ -204,8 +218,13 @@ async def test_summary_shared_only_on_yes(configured, linked_child, domain):
     assert _count(configured, SharedSummary) == 0
 
     # Asked again (e.g. a returning child changed their mind about this item).
-    yes = await share.validate_share_mode(
-        "ja", CollectingDispatcher(), load_tracker(intent="affirm", text="ja", slots=asked), domain
+    yes = await validate_slot(
+        share,
+        "share_mode",
+        "ja",
+        CollectingDispatcher(),
+        load_tracker(intent="affirm", text="ja", slots=asked),
+        domain,
     )
     assert yes == {"share_mode": "all", "share_item": True}
     dispatcher, events = await _run(
@@ -217,3 +236,14 @@ async def test_summary_shared_only_on_yes(configured, linked_child, domain):
         (summary,) = session.scalars(select(SharedSummary)).all()
         assert summary.body == "• Wens (overig): een hond"
         assert summary.caseworker_id is not None
+
+
+def test_the_action_server_registers_every_action_and_no_base_class(domain):
+    """rasa-sdk registers every concrete Action subclass it finds; the shared base
+    classes (actions/base.py) are abstract, so only the domain's actions are served."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    custom = {a for a in domain["actions"] if a.startswith(("action_", "validate_"))}
+    assert set(executor.actions) == custom

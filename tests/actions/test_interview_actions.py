@@ -10,6 +10,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions import summary
 from actions.answers import (
     ValidateContinuityForm,
     ValidateHeardForm,
@@ -26,9 +27,10 @@ from actions.summary import (
 )
 from actions.trusted import ValidateTrustedForm
 from actions.wishes import ValidateWishForm
+from bot.domain import load_domain
 from bot.storage import interview, repo
 from bot.storage.models import Answer, Person, SharedSummary, TrustedPerson, Wish
-from tests.actions.conftest import load_tracker, responses, slot_events
+from tests.actions.conftest import load_tracker, responses, slot_events, validate_slot
 
 ALL_STEPS = ["wishes", "people", "trusted", "say", "continuity", "heard", "summary"]
 
@@ -43,8 +45,8 @@ def tracker(slot: str, text: str, intent: str = "inform", form: str = "people_fo
 async def validate(validator, slot: str, text: str, **kwargs: Any) -> tuple[dict, list[str]]:
     """Run one slot validation with `text` as the child's answer to that slot's question."""
     dispatcher = CollectingDispatcher()
-    result = await getattr(validator, f"validate_{slot}")(
-        text, dispatcher, tracker(slot, text, **kwargs), {}
+    result = await validate_slot(
+        validator, slot, text, dispatcher, tracker(slot, text, **kwargs), load_domain()
     )
     return result, responses(dispatcher)
 
@@ -133,17 +135,57 @@ async def test_trusted_person_named_and_knows(configured, linked_child):
     linked_child(age=15)
     form = ValidateTrustedForm()
     kw = {"form": "trusted_form"}
+    # Nobody named yet: nothing to suggest.
     assert (await validate(form, "trusted_has", "ja", intent="affirm", **kw))[0] == {
-        "trusted_has": "yes"}
+        "trusted_has": "yes", "trusted_suggest": False}
     who, _ = await validate(form, "trusted_who", "mijn tante ria", **kw)
     assert who == {"trusted_who": "tante Ria", "trusted_who_text": "mijn tante ria"}
     knows, said = await validate(form, "trusted_knows", "nee", intent="deny", trusted_has="yes",
                                  trusted_who_text="mijn tante ria", **kw)
-    assert knows == {"trusted_knows": "no", "trusted_help": False}
+    assert knows == {"trusted_knows": "no"} and said == []
+    involve, said = await validate(form, "trusted_involve", "nee", intent="deny",
+                                   trusted_has="yes", trusted_knows="no",
+                                   trusted_who_text="mijn tante ria", **kw)
+    assert involve == {"trusted_involve": "no", "trusted_help": False}
     assert said == ["utter_trusted_thanks"]
     (row,) = rows(configured, TrustedPerson)
-    assert (row.has_someone, row.who, row.person_knows, row.wants_help) == (
-        True, "mijn tante ria", False, None)
+    assert (row.has_someone, row.who, row.person_knows, row.wants_help, row.wants_involved) == (
+        True, "mijn tante ria", False, None, False)
+
+
+async def test_trusted_person_suggested_from_the_people_named(configured, linked_child, domain):
+    child_id = linked_child(age=9)
+    with configured.begin() as session:
+        for label, role, ring in (("juf Sanne", "juf", 2), ("oma", "oma", 1),
+                                  ("hond Max", "huisdier", 1)):
+            person = interview.add_person(session=session, child_id=child_id, session_id=None,
+                                          label=label, name=None, role=role)
+            interview.update_person(session=session, child_id=child_id, person_id=person.id,
+                                    ring=ring)
+    form = ValidateTrustedForm()
+    kw = {"form": "trusted_form"}
+    has, _ = await validate(form, "trusted_has", "ja", intent="affirm", **kw)
+    # "Is dat misschien oma?": the closest person named, not the dog.
+    assert has == {"trusted_has": "yes", "trusted_suggest": None, "trusted_suggestion": "oma"}
+    yes, _ = await validate(form, "trusted_suggest", "ja", intent="affirm",
+                            trusted_suggestion="oma", **kw)
+    assert yes == {"trusted_suggest": "yes", "trusted_who": "oma", "trusted_who_text": "oma"}
+    other, _ = await validate(form, "trusted_suggest", "nee, mijn juf", intent="deny",
+                              trusted_suggestion="oma", **kw)
+    assert other["trusted_who"] == "juf"
+    no, _ = await validate(form, "trusted_suggest", "nee", intent="deny",
+                           trusted_suggestion="oma", **kw)
+    assert no == {"trusted_suggest": "no"}
+    # Involved only with the child's yes; the caseworker's line says so only then.
+    await validate(form, "trusted_involve", "ja", intent="affirm", trusted_has="yes",
+                   trusted_knows="yes", trusted_who_text="oma", **kw)
+    (row,) = rows(configured, TrustedPerson)
+    assert row.wants_involved is True
+    with configured.begin() as session:
+        (item,) = [i for i in interview.current_items(session=session, child_id=child_id)
+                   if isinstance(i.row, TrustedPerson)]
+        assert "betrokken" in summary.item_line(domain, item)
+        assert summary.child_line(domain, item) == "Je vertrouwt oma. Je wilt dat oma meepraat."
 
 
 async def test_no_trusted_person_is_offered_help_and_may_skip(configured, linked_child):
@@ -151,7 +193,8 @@ async def test_no_trusted_person_is_offered_help_and_may_skip(configured, linked
     form = ValidateTrustedForm()
     kw = {"form": "trusted_form"}
     nobody, _ = await validate(form, "trusted_has", "weet ik niet", intent="dont_know", **kw)
-    assert nobody == {"trusted_has": "unsure", "trusted_who": False, "trusted_knows": False}
+    assert nobody == {"trusted_has": "unsure", "trusted_suggest": False, "trusted_who": False,
+                      "trusted_knows": False, "trusted_involve": False}
     helped, _ = await validate(form, "trusted_help", "ja", intent="affirm",
                                trusted_has="unsure", **kw)
     assert helped == {"trusted_help": "yes"}
@@ -192,7 +235,7 @@ async def test_what_changed_reopens_the_summary(configured, linked_child):
     assert result["steps_done"] == ALL_STEPS[:-1]
     nothing, _ = await validate(ValidateUpdateForm(), "what_changed", "nee", intent="deny",
                                 form="update_form", steps_done=ALL_STEPS)
-    assert nothing == {"what_changed": False}
+    assert nothing["what_changed"] is False
 
 
 # --- wish topics -------------------------------------------------------------------------
@@ -201,14 +244,14 @@ async def test_wish_topic_is_classified_or_asked(configured, linked_child, domai
     linked_child(age=7)
     form = ValidateWishForm()
     dispatcher = CollectingDispatcher()
-    known = await form.validate_wish("ik wil op mijn voetbalclub blijven", dispatcher,
+    known = await validate_slot(form, "wish", "ik wil op mijn voetbalclub blijven", dispatcher,
                                      load_tracker(), domain)
     assert known["wish_topic"] == "hobby"
-    unknown = await form.validate_wish("een telefoon", CollectingDispatcher(), load_tracker(),
-                                       domain)
+    unknown = await validate_slot(
+        form, "wish", "een telefoon", CollectingDispatcher(), load_tracker(), domain
+    )
     assert unknown["wish_topic"] is None
-    asked = await form.validate_wish_topic(
-        "/choose", CollectingDispatcher(),
+    asked = await validate_slot(form, "wish_topic", "/choose", CollectingDispatcher(),
         tracker("wish_topic", '/choose{"choice":"toekomst"}', intent="choose", form="wish_form",
                 choice="toekomst", last_wish_id=unknown["last_wish_id"]), domain)
     assert asked == {"wish_topic": "toekomst"}
@@ -242,11 +285,12 @@ async def _summary(domain) -> tuple[list[str], str]:
 async def test_summary_lists_every_topic_numbered(configured, linked_child, domain):
     _tell_everything(configured, linked_child())
     refs, items = await _summary(domain)
+    # The child reads their own summary in their own voice (issue 11).
     assert items.splitlines() == [
-        "1. Wens (hobby): een hond",
-        "2. Belangrijk: oma (heel dichtbij, contact elke week, wil vaker contact)",
-        "3. Vertrouwenspersoon: juf Sanne, die persoon weet het",
-        "4. Voor de jeugdzorgwerker: ik mis mijn moeder",
+        "1. Je wens: een hond",
+        "2. Oma is heel belangrijk voor je. Je wilt vaker bij oma zijn.",
+        "3. Je vertrouwt juf Sanne.",
+        "4. Je bericht: ik mis mijn moeder",
     ]
     assert [r.split(":")[0] for r in refs] == ["wish", "person", "trusted", "answer"]
 
@@ -255,16 +299,14 @@ async def test_per_item_choice_shares_only_the_yes_items(configured, linked_chil
     _tell_everything(configured, linked_child(age=8))
     refs, _ = await _summary(domain)
     form = ValidateShareForm()
-    each = await form.validate_share_mode(
-        "", CollectingDispatcher(),
+    each = await validate_slot(form, "share_mode", "", CollectingDispatcher(),
         tracker("share_mode", '/choose{"choice":"each"}', intent="choose", form="share_form",
                 choice="each", share_refs=refs), domain)
-    assert each["share_mode"] == "each" and each["share_item_text"] == "1. Wens (hobby): een hond"
+    assert each["share_mode"] == "each" and each["share_item_text"] == "1. Je wens: een hond"
     queue = each["share_queue"]
     for answer, intent in (("ja", "affirm"), ("nee", "deny"), ("weet niet", "dont_know"),
                            ("ja", "affirm")):
-        result = await form.validate_share_item(
-            answer, CollectingDispatcher(),
+        result = await validate_slot(form, "share_item", answer, CollectingDispatcher(),
             tracker("share_item", answer, intent=intent, form="share_form", share_refs=refs,
                     share_queue=queue), domain)
         queue = result["share_queue"]
@@ -290,12 +332,16 @@ async def test_typed_numbers_pick_items(configured, linked_child, domain):
     refs, _ = await _summary(domain)
     form = ValidateShareForm()
     wrong = CollectingDispatcher()
-    assert await form.validate_share_mode(
-        "7", wrong, tracker("share_mode", "7", intent="choose", form="share_form",
-                            share_refs=refs), domain) == {"share_mode": None}
+    assert await validate_slot(
+        form,
+        "share_mode",
+        "7",
+        wrong,
+        tracker("share_mode", "7", intent="choose", form="share_form", share_refs=refs),
+        domain,
+    ) == {"share_mode": None}
     assert responses(wrong) == ["utter_share_numbers_unknown"]
-    picked = await form.validate_share_mode(
-        "1 en 3", CollectingDispatcher(),
+    picked = await validate_slot(form, "share_mode", "1 en 3", CollectingDispatcher(),
         tracker("share_mode", "1 en 3", intent="choose", form="share_form", share_refs=refs),
         domain)
     assert picked == {"share_mode": "numbers", "share_item": True}
@@ -367,7 +413,7 @@ async def test_redo_replaces_the_topic_and_reopens_the_summary(configured, linke
     assert said == [] and slots["next_step"] == "wait"
 
 
-async def test_a_returning_child_sees_last_time_and_is_asked_what_changed(
+async def test_a_returning_child_is_asked_what_changed_per_topic(
     configured, linked_child, domain
 ):
     child_id = linked_child(age=15)
@@ -378,19 +424,66 @@ async def test_a_returning_child_sees_last_time_and_is_asked_what_changed(
         interview.decide(session=session, child_id=child_id, refs=[items[1].ref], shared=False)
     t = load_tracker(intent="greet", text="hoi", active_loop={},
                      slots={"steps_done": ALL_STEPS, "step_started": "summary"})
-    said, slots, dispatcher = await run(ActionContinue(), t, domain)
+    said, slots, _ = await run(ActionContinue(), t, domain)
     assert said == ["utter_greet_back", "utter_returning"]
-    lines = dispatcher.messages[1]["items"].splitlines()
-    assert lines[0] == "• Wens (hobby): een hond 📬" and lines[1].endswith("🔒")
+    # Only the topics the child told about, one at a time, with what they said then.
+    assert slots["update_queue"] == ["wishes", "people", "trusted", "heard"]
+    assert slots["update_topic"] == "wishes"
+    assert slots["update_lines"].splitlines()[1] == "• Je wens: een hond 📬"
     assert slots["next_step"] == "update" and slots["what_changed"] is None
+
+    asked = {"update_queue": slots["update_queue"], "update_topic": "wishes",
+             "steps_done": ALL_STEPS}
+    form = ValidateUpdateForm()
+    answer, _ = await validate(form, "what_changed", "ik wil nu een kat", form="update_form",
+                               **asked)
+    # The next topic is asked; the summary will come again for the new answer.
+    assert answer["what_changed"] is None and answer["update_topic"] == "people"
+    assert answer["update_queue"] == ["people", "trusted", "heard"]
+    assert "oma" in answer["update_lines"] and "🔒" in answer["update_lines"]
+    assert answer["steps_done"] == ALL_STEPS[:-1]
+    skipped, _ = await validate(form, "what_changed", "nee", intent="deny", form="update_form",
+                                **{**asked, "update_queue": ["heard"], "update_topic": "heard"})
+    assert skipped["what_changed"] is False and skipped["update_queue"] == []
+
+    # The new answer sits next to the old one, in the child's and the caseworker's words.
+    with configured.begin() as session:
+        lines = [(summary.child_line(domain, item), summary.item_line(domain, item))
+                 for item in interview.current_items(session=session, child_id=child_id)]
+    assert lines[0][0] == "Je wens: een hond"
+    assert lines[1] == ("Nieuw sinds de vorige keer: ik wil nu een kat",
+                        "Nieuw sinds vorige keer (je wensen ⭐): ik wil nu een kat")
 
     after = load_tracker(intent="inform", active_loop={}, latest_action_name="update_form",
                          slots={"steps_done": ALL_STEPS})
     said, slots, _ = await run(ActionContinue(), after, domain)
     assert said == ["utter_ask_redo"] and slots["next_step"] == "wait"
-    done = load_tracker(intent="deny", active_loop={}, slots={"steps_done": ALL_STEPS})
+    done = load_tracker(intent="deny", text="nee", active_loop={},
+                        slots={"steps_done": ALL_STEPS})
     said, slots, _ = await run(ActionContinue(), done, domain)
     assert said == ["utter_all_done"] and slots["next_step"] == "done"
+
+
+async def test_a_finished_child_who_types_something_is_heard(configured, linked_child, domain):
+    child_id = linked_child(age=8)
+    text = "ik mag nu elke week naar oma"
+    t = load_tracker(intent="inform", text=text, active_loop={}, latest_action_name="action_listen",
+                     slots={"steps_done": ALL_STEPS, "step_started": "summary"})
+    said, slots, _ = await run(ActionContinue(), t, domain)
+    # Kept, never lost to utter_all_done; the summary asks who may read it.
+    assert said == ["utter_returning_kept"]
+    assert slots["next_step"] == "summary" and "summary" not in slots["steps_done"]
+    (row,) = rows(configured, Answer)
+    assert (row.child_id, row.topic, row.text) == (child_id, "update", text)
+    # An unrecognised message is kept too; a button press or a short "ok" is not news.
+    fallback = load_tracker(intent="nlu_fallback", text="blablabla", active_loop={},
+                            slots={"steps_done": ALL_STEPS, "step_started": "summary"})
+    said, _, _ = await run(ActionContinue(), fallback, domain)
+    assert said == ["utter_returning_kept"] and len(rows(configured, Answer)) == 2
+    ok = load_tracker(intent="affirm", text="oké", active_loop={},
+                      slots={"steps_done": ALL_STEPS, "step_started": "summary"})
+    said, slots, _ = await run(ActionContinue(), ok, domain)
+    assert said == ["utter_all_done"] and len(rows(configured, Answer)) == 2
 
 
 async def test_answers_survive_the_form_being_activated_again(configured, linked_child, domain):
@@ -401,14 +494,76 @@ async def test_answers_survive_the_form_being_activated_again(configured, linked
     hoi = load_tracker(text="hoi", intent="greet", active_loop={"name": "people_form"},
                        slots=back)
     form = ValidatePeopleForm()
-    assert await form.validate_people_text("mn oma", CollectingDispatcher(), hoi, domain) == {
-        "people_text": "mn oma"}
-    assert await form.validate_people_confirm(True, CollectingDispatcher(), hoi, domain) == {
-        "people_confirm": True}
-    assert await ValidateTrustedForm().validate_trusted_has(
-        "no", CollectingDispatcher(), hoi, domain) == {"trusted_has": "no"}
-    assert await ValidateSayForm().validate_own_say(
-        False, CollectingDispatcher(), hoi, domain) == {"own_say": False}
-    assert await ValidateSayForm().validate_own_say(
-        "hoi", CollectingDispatcher(), hoi, domain) == {"own_say": None}
+    assert await validate_slot(
+        form, "people_text", "mn oma", CollectingDispatcher(), hoi, domain
+    ) == {"people_text": "mn oma"}
+    assert await validate_slot(
+        form, "people_confirm", True, CollectingDispatcher(), hoi, domain
+    ) == {"people_confirm": True}
+    assert await validate_slot(
+        ValidateTrustedForm(), "trusted_has", "no", CollectingDispatcher(), hoi, domain
+    ) == {"trusted_has": "no"}
+    assert await validate_slot(
+        ValidateSayForm(), "own_say", False, CollectingDispatcher(), hoi, domain
+    ) == {"own_say": False}
+    assert await validate_slot(
+        ValidateSayForm(), "own_say", "hoi", CollectingDispatcher(), hoi, domain
+    ) == {"own_say": None}
     assert rows(configured, Answer) == []
+
+
+async def test_the_youngest_get_two_questions_per_person(configured, linked_child):
+    linked_child(age=7)
+    form = ValidatePeopleForm()
+    found, _ = await validate(form, "people_text", "oma en mijn broer Daan", age_group="6-9")
+    confirmed, _ = await validate(form, "people_confirm", "ja", intent="affirm", age_group="6-9",
+                                  people_found=found["people_found"])
+    # Oma: how important, more or less often; never "how often now" for a 6-9.
+    assert confirmed["current_person"] == "oma"
+    asked = [k for k in ("person_ring", "sibling_together", "sibling_where", "person_frequency",
+                         "person_contact") if confirmed[k] is None]
+    assert asked == ["person_ring", "person_contact"]
+    moved, _ = await validate(form, "person_contact", "vaker", intent="choose", age_group="6-9",
+                              people_queue=confirmed["people_queue"])
+    # Brother Daan: does he live with you, more or less often.
+    assert moved["current_person"] == "broer Daan"
+    asked = [k for k in ("person_ring", "sibling_together", "sibling_where", "person_frequency",
+                         "person_contact") if moved[k] is None]
+    assert asked == ["sibling_together", "person_contact"]
+
+
+async def test_brothers_and_sisters_and_who_the_child_misses(configured, linked_child, domain):
+    child_id = linked_child(age=12)
+    form = ValidatePeopleForm()
+    found, _ = await validate(form, "people_text", "mijn zus Lisa en mijn broer Daan")
+    confirmed, _ = await validate(form, "people_confirm", "ja", intent="affirm",
+                                  people_found=found["people_found"])
+    queue = confirmed["people_queue"]
+    assert confirmed["sibling_together"] is None and confirmed["sibling_where"] is None
+    apart, _ = await validate(form, "sibling_together", '/choose{"choice":"apart"}',
+                              intent="choose", choice="apart", people_queue=queue)
+    assert apart == {"sibling_together": "apart"}
+    where, _ = await validate(form, "sibling_where", "bij papa in Zwolle", people_queue=queue)
+    assert where == {"sibling_where": "bij papa in Zwolle"}
+    together, _ = await validate(form, "sibling_together", "we wonen samen", intent="inform",
+                                 people_queue=queue[1:])
+    assert together == {"sibling_together": "together", "sibling_where": False}
+    missed, said = await validate(form, "missed_people", "mijn oude buurvrouw Els")
+    assert missed == {"missed_people": "mijn oude buurvrouw Els"}
+    assert said == ["utter_missed_noted"]
+    nobody, _ = await validate(form, "missed_people", "niemand", intent="deny")
+    assert nobody == {"missed_people": False}
+
+    lisa, daan, els = rows(configured, Person)
+    assert (lisa.placed_together, lisa.lives_where) == (False, "bij papa in Zwolle")
+    assert (daan.placed_together, daan.lives_where) == (True, None)
+    assert (els.label, els.missed, els.child_id) == ("buurvrouw Els", True, child_id)
+    with configured.begin() as session:
+        items = interview.current_items(session=session, child_id=child_id)
+        child = [summary.child_line(domain, item) for item in items]
+        caseworker = [summary.item_line(domain, item) for item in items]
+    assert child == ["Zus Lisa is belangrijk voor je. Zus Lisa woont ergens anders.",
+                     "Broer Daan is belangrijk voor je. Je woont samen met broer Daan.",
+                     "Je mist buurvrouw Els."]
+    assert caseworker[0] == "Belangrijk: zus Lisa (woont ergens anders: bij papa in Zwolle)"
+    assert caseworker[2] == "Gemist (geen contact meer): buurvrouw Els"

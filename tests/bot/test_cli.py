@@ -65,3 +65,33 @@ def test_dead_database_gets_a_clear_message(run_cli, tmp_path):
     assert result.returncode == 2
     assert "database cannot be reached" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_invite_with_a_birth_month(run_cli):
+    out = run_cli("invite", "--born", "2018-03", "--name", "Noor")
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", out.stdout.strip().splitlines()[-1])
+    bad = run_cli("invite", "--born", "2018/03", ok=False)
+    assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
+    both = run_cli("invite", "--born", "2018-03", "--age", "8", ok=False)
+    assert both.returncode == 2 and "not both" in both.stderr
+    too_young = run_cli("invite", "--born", "2025-01", ok=False)
+    assert too_young.returncode == 2 and "--born" in too_young.stderr
+
+
+def test_telegram_links_only_from_sixteen(tmp_path: Path):
+    env = make_test_env(tmp_path / "var", TELEGRAM_BOT_USERNAME="MijnStemBot")
+
+    def invite(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "bot", "invite", *args],
+                                cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    for age in ("16", "18"):
+        out = invite("--age", age)
+        assert "telegram: https://t.me/MijnStemBot?start=" in out and "web chat:" in out
+    for args in (("--age", "15"), ("--age", "8"), ()):
+        out = invite(*args)
+        assert "t.me" not in out and "web chat:" in out, args
+        assert "telegram: not offered" in out

@@ -54,3 +54,14 @@ def test_people_and_roles_are_found(text, expected):
 ])
 def test_no_people_in_answers_without_people(text):
     assert find_people(text) == []
+
+
+def test_sectors_of_the_network_circle():
+    from bot.people import SECTORS, is_sibling, sector
+
+    assert sector("oma") == "family" and sector("pleegmoeder") == "foster_family"
+    assert sector("vriendin") == "friends" and sector(None) == "friends"
+    assert sector("trainer") == "school_sport"
+    assert sector("jeugdzorgwerker") == "professionals" and sector("huisdier") == "pets"
+    assert {sector(r) for r in ("oma", "pleegzus", "maatje", "juf", "therapeut")} <= set(SECTORS)
+    assert is_sibling("halfzus") and not is_sibling("oma")

@@ -65,7 +65,8 @@ class Stack:
             self.logs.append(log)
         with open(log, "ab") as handle:
             process = subprocess.Popen(
-                part.argv, cwd=PROJECT_ROOT, env={**self.env, **part.env, **(extra_env or {})},
+                part.argv, cwd=PROJECT_ROOT,
+                env={**part.process_env(self.env), **(extra_env or {})},
                 stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
             )
         self.processes.append(process)
@@ -129,6 +130,7 @@ def stack_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, s
     env.update(
         {
             "MIJNSTEM_ENV": "development",
+            "MIJNSTEM_ENV_FILE": "",
             "MIJNSTEM_VAR_DIR": str(var_dir),
             "DATABASE_URL": f"sqlite:///{var_dir / 'mijnstem.db'}",
             "TRACKER_DB_URL": f"sqlite:///{var_dir / 'rasa-tracker.db'}",

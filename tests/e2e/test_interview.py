@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import Answer, Person, SharedSummary, TrustedPerson, Wish
-from tests.e2e.conftest import texts
+from tests.e2e.conftest import SKIP_AFTER_WISHES, texts
 from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -55,40 +55,44 @@ def test_an_eight_year_old_tells_everything_and_chooses_per_item(stack: Stack):
     assert any("🚀" in b["title"] for b in topic[-1]["buttons"]), "unknown topic: buttons"
     _say(stack, chat, '/choose{"choice":"toekomst"}')
     people = _joined(_say(stack, chat, "nee"))
-    assert "belangrijk" in people and "Jij kiest wie het leest" in people
+    assert "belangrijk" in people and "Nog 5 stukjes" in people
 
     confirm = _joined(_say(stack, chat, "mn oma en me broertje daan"))
     assert "• oma\n• broertje Daan" in confirm
-    assert "Hoe dichtbij is oma" in _joined(_say(stack, chat, "ja"))
+    assert "Hoe belangrijk is oma" in _joined(_say(stack, chat, "ja"))
     _say(stack, chat, '/choose{"choice":"1"}')
-    _say(stack, chat, '/choose{"choice":"weekly"}')
-    assert "broertje Daan" in _joined(_say(stack, chat, '/choose{"choice":"more"}'))
+    # 6-9: two questions per person; a brother is asked whether he lives with the child.
+    assert "Woont broertje Daan bij jou" in _joined(
+        _say(stack, chat, '/choose{"choice":"more"}'))
 
     # Stop in the middle; coming back, the bot says where they were and asks again.
     assert "stoppen" in _joined(_say(stack, chat, "stop"))
     back = _joined(_say(stack, chat, "hoi"))
     assert "We waren bij mensen die belangrijk zijn" in back
-    assert back.endswith("Hoe dichtbij is broertje Daan voor jou?")
+    assert back.endswith("Woont broertje Daan bij jou in huis?")
 
-    _say(stack, chat, '/choose{"choice":"2"}')
-    _say(stack, chat, "nooit")
+    assert "vaker zien" in _joined(_say(stack, chat, '/choose{"choice":"apart"}'))
     _say(stack, chat, "vaker")
-    assert "vertrouwt" in _joined(_say(stack, chat, "nee"))
-    _say(stack, chat, "ja")
-    assert "Weet juf Sanne" in _joined(_say(stack, chat, "mijn juf sanne"))
+    assert "Wie mis je?" in _joined(_say(stack, chat, "nee"))
+    assert "vertrouwt" in _joined(_say(stack, chat, "mijn neef Tim"))
+    # Someone already named is suggested; the child names someone else.
+    assert "Is dat misschien oma?" in _joined(_say(stack, chat, "ja"))
+    assert "Weet juf Sanne" in _joined(_say(stack, chat, "nee, mijn juf sanne"))
+    assert "Kim" in _joined(_say(stack, chat, "ja"))  # involved? only with a yes
     _say(stack, chat, "ja")
     _say(stack, chat, "weet ik niet")  # own say: skipped
     _say(stack, chat, "dat ik in dit huis blijf")
     _say(stack, chat, "/deny")  # nothing changed lately
     summary = _say(stack, chat, "dat ik mijn moeder mis")
     listed = _joined(summary)
-    assert "Dit heb ik opgeschreven" in listed and "7. Voor de jeugdzorgwerker" in listed
+    assert "Dit heb ik opgeschreven" in listed and "8. Je bericht" in listed
+    assert "Je wilt vaker bij oma zijn." in listed and "Je mist neef Tim." in listed
     assert [b["title"] for b in summary[-1]["buttons"]] == ["Alles ✅", "Ik kies zelf 👆",
-                                                          "Niets 🔒"]
+                                                          "Niets 🔒", "Overslaan ⏭️"]
 
     first = _joined(_say(stack, chat, '/choose{"choice":"each"}'))
-    assert "1. Wens (hobby): ik wil een hond" in first
-    for answer in ["ja", "nee", "ja", "ja", "nee", "ja"]:
+    assert "1. Je wens: ik wil een hond" in first
+    for answer in ["ja", "nee", "ja", "ja", "ja", "nee", "ja"]:
         _say(stack, chat, answer)
     done = _joined(_say(stack, chat, "ja"))
     assert "📬" in done
@@ -97,14 +101,16 @@ def test_an_eight_year_old_tells_everything_and_chooses_per_item(stack: Stack):
     assert [(w.text, w.topic, w.shared) for w in wishes] == [
         ("ik wil een hond", "hobby", True), ("een telefoon", "toekomst", False)]
     people_rows = _rows(stack, Person, child_id)
-    assert [(p.label, p.name, p.role, p.ring, p.frequency, p.contact_wish, p.shared)
-            for p in people_rows] == [
-        ("oma", None, "oma", 1, "weekly", "more", True),
-        ("broertje Daan", "Daan", "broer", 2, "never", "more", True),
+    assert [(p.label, p.name, p.role, p.ring, p.frequency, p.contact_wish, p.placed_together,
+             p.missed, p.shared) for p in people_rows] == [
+        ("oma", None, "oma", 1, None, "more", None, None, True),
+        ("broertje Daan", "Daan", "broer", None, None, "more", False, None, True),
+        ("neef Tim", "Tim", "neef", None, None, None, None, True, True),
     ]
     (trusted,) = _rows(stack, TrustedPerson, child_id)
     assert (trusted.has_someone, trusted.who, trusted.person_knows, trusted.wants_help,
-            trusted.shared) == (True, "mijn juf sanne", True, None, False)
+            trusted.wants_involved, trusted.shared) == (True, "juf Sanne", True, None, True,
+                                                        False)
     answers = _rows(stack, Answer, child_id)
     assert [(a.topic, a.text, a.shared) for a in answers] == [
         ("keep_same", "dat ik in dit huis blijf", True),
@@ -114,8 +120,9 @@ def test_an_eight_year_old_tells_everything_and_chooses_per_item(stack: Stack):
     assert outbox.caseworker_id is not None
     assert outbox.body.splitlines() == [
         "• Wens (hobby): ik wil een hond",
-        "• Belangrijk: oma (heel dichtbij, contact elke week, wil vaker contact)",
-        "• Belangrijk: broertje Daan (dichtbij, nooit contact, wil vaker contact)",
+        "• Belangrijk: oma (heel dichtbij, wil vaker contact)",
+        "• Belangrijk: broertje Daan (woont ergens anders, wil vaker contact)",
+        "• Gemist (geen contact meer): neef Tim",
         "• Moet hetzelfde blijven: dat ik in dit huis blijf",
         "• Voor de jeugdzorgwerker: dat ik mijn moeder mis",
     ]
@@ -142,22 +149,25 @@ def test_a_fifteen_year_old_types_answers_picks_numbers_and_comes_back(stack: St
     assert "• vriend Mo\n• mentor\n• Oma" in wrong
     assert "nog eens" in _joined(_say(stack, chat, "nee"))
     _say(stack, chat, "mijn vriend mo en mijn mentor")
-    assert "hoe dicht staat vriend Mo" in _joined(_say(stack, chat, "klopt"))
+    assert "Hoe belangrijk is vriend Mo" in _joined(_say(stack, chat, "klopt"))
     _say(stack, chat, "binnenste")
     _say(stack, chat, "dagelijks")
     assert "mentor" in _joined(_say(stack, chat, "evenveel"))
     _say(stack, chat, "3")
     _say(stack, chat, "maandelijks")
     _say(stack, chat, "minder")
-    _say(stack, chat, "nee")
+    assert "contact" in _joined(_say(stack, chat, "nee"))  # "Wie mis je?"
+    _say(stack, chat, "niemand")
     assert "hulp" in _joined(_say(stack, chat, "nee"))  # no one trusted: help offered
     _say(stack, chat, "nee")
     _say(stack, chat, "wie er bij mijn gesprekken is")
     _say(stack, chat, "overslaan")
     _say(stack, chat, "ik ben verhuisd naar een gezinshuis")
     summary = _joined(_say(stack, chat, "dat ik meer zelf wil beslissen"))
-    assert "8. Voor de jeugdzorgwerker" in summary and "Zonder jouw ja" in summary
-    assert "Gedeeld wat je koos" in _joined(_say(stack, chat, "1 3 5"))
+    assert "8. Je bericht" in summary and "Zonder jouw ja" in summary
+    # No caseworker: the bot does not say it "sent" it to one.
+    shared = _joined(_say(stack, chat, "1 3 5"))
+    assert "team van jeugdzorg" in shared and "gestuurd" not in shared
 
     wishes = _rows(stack, Wish, child_id)
     assert [(w.text, w.topic, w.shared) for w in wishes] == [
@@ -186,13 +196,39 @@ def test_a_fifteen_year_old_types_answers_picks_numbers_and_comes_back(stack: St
         "• Heeft nu geen vertrouwenspersoon, wil geen hulp bij het vinden van iemand",
     ]
 
-    # Days later: shown what they said, asked what changed, then the update is shared.
+    # Days later: per topic, shown what they said and asked what changed; then shared.
     back = _joined(_say(stack, chat, "hoi"))
-    assert "Vorige keer zei je dit" in back and "vriend Mo" in back and "🔒" in back
-    assert "opnieuw" in _joined(_say(stack, chat, "ik heb nu een bijbaantje")).lower()
+    assert "Vorige keer over je wensen" in back and "rijles" in back and "🔒" in back
+    assert "wat is er veranderd" in back.lower()
+    people = _joined(_say(stack, chat, "ik heb nu een bijbaantje"))
+    assert "Vorige keer over mensen" in people and "Vriend Mo" in people
+    for _ in range(5):  # people, trusted, own say, continuity, message: nothing new
+        last = _joined(_say(stack, chat, "nee"))
+    assert "opnieuw" in last.lower() or "aanpassen" in last.lower(), last
     update = _joined(_say(stack, chat, "nee"))
-    assert "1. Nieuw sinds vorige keer: ik heb nu een bijbaantje" in update
+    assert "1. Nieuw sinds de vorige keer: ik heb nu een bijbaantje" in update
     _say(stack, chat, "alles")
-    (update_row,) = [a for a in _rows(stack, Answer, child_id) if a.topic == "update"]
+    (update_row,) = [a for a in _rows(stack, Answer, child_id) if a.topic == "update_wishes"]
     assert update_row.shared is True
     assert len(_rows(stack, SharedSummary, child_id)) == 2
+
+
+def test_a_finished_child_who_comes_back_with_news_is_heard(stack: Stack):
+    child_id, code = _invite(stack, "--age", "13", "--name", "Sem")
+    chat = "rest-e2e-returning-news"
+    _say(stack, chat, f"/start {code}")
+    _say(stack, chat, "overslaan")
+    replies: list[str] = []
+    for message in SKIP_AFTER_WISHES:
+        replies = texts(_say(stack, chat, message))
+    assert any("Dank je" in t for t in replies), replies  # all done, nothing to share
+
+    # Days later the child types something: it is kept, never lost to "all done".
+    news = "ik woon sinds vorige week bij mijn tante"
+    heard = _joined(_say(stack, chat, news))
+    assert "bewaard" in heard and f"1. Nieuw sinds de vorige keer: {news}" in heard
+    (row,) = _rows(stack, Answer, child_id)
+    assert (row.topic, row.text, row.shared) == ("update", news, None)
+    _say(stack, chat, "alles")
+    (row,) = _rows(stack, Answer, child_id)
+    assert row.shared is True

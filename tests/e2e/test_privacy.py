@@ -45,8 +45,8 @@ def new_child(stack: Stack, age: str = "12") -> tuple[int, str]:
 
 
 def linked_chat(stack: Stack, prefix: str) -> tuple[int, str]:
-    """A new child and a chat linked to it, at the wish question."""
-    child_id, code = new_child(stack)
+    """A new child and a chat linked to it, at the wish question (Telegram: 16+)."""
+    child_id, code = new_child(stack, "16" if prefix.startswith("tg-") else "12")
     sender = f"{prefix}-{uuid.uuid4().hex[:8]}"
     answer = stack.say(sender, f"/start {code}")
     assert any(m.get("buttons") for m in answer), answer

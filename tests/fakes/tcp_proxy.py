@@ -1,5 +1,7 @@
 """A TCP forwarder on loopback that can be switched on and off: the test's way to
-make a real server (Rasa, the action server) unreachable and reachable again."""
+make a real server (Rasa, the action server) unreachable and reachable again. It counts
+the connections it accepted, also those it could not pass on (target down), so a test
+can wait for a client's retries instead of sleeping."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ class TcpProxy:
         self.host = host
         self._server: socket.socket | None = None
         self._sockets: list[socket.socket] = []
+        self.accepted = 0
 
     def start(self) -> TcpProxy:
         server = socket.socket()
@@ -42,6 +45,7 @@ class TcpProxy:
                 client, _ = server.accept()
             except OSError:
                 return
+            self.accepted += 1
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:

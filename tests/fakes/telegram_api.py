@@ -96,6 +96,20 @@ class FakeTelegramAPI:
         self._thread.start()
         return self
 
+    def reset(self) -> FakeTelegramAPI:
+        """Forget everything: a fresh fake on the same address, so a test never sees
+        the updates, messages or polls of the tests before it."""
+        with self._cond:
+            self.calls = []
+            self.webhook = {}
+            self.polls = 0
+            self._updates = []
+            self._pushed = {}
+            self._sent = {}
+            self._failures = {}
+            self._cond.notify_all()
+        return self
+
     def stop(self) -> None:
         if self._server is not None:
             with self._cond:

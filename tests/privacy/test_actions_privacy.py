@@ -49,18 +49,21 @@ def limited(tmp_path: Path):
 def _new_invite(settings: Settings, sessions) -> str:
     code = invites.new_code()
     with sessions.begin() as session:
-        child = repo.create_child(session=session, display_name=None, age=9, age_group="6-9",
-                                  caseworker=None)
+        child = repo.create_child(session=session, display_name=None, age=16,
+                                  age_group="14-18", caseworker=None)
         repo.create_invite(session=session, child=child, ttl=timedelta(days=14),
                            code_hash=invites.code_hash(settings.pseudonym_secret, code))
     return code
 
 
-async def _try_code(sender: str, code: str) -> tuple[list[str], dict[str, Any]]:
+async def _try_code(sender: str, code: str,
+                    subject: str | None = None) -> tuple[list[str], dict[str, Any]]:
     tracker = load_tracker(intent="link_chat", text=f"/start {code}", active_loop={},
                            sender_id=sender,
                            entities=[{"entity": "invite_code", "value": invites.normalise(code)}],
                            slots={"linked": False, "age_group": None, "requested_slot": None})
+    if subject is not None:
+        tracker.latest_message["metadata"] = {link_limits.METADATA_KEY: subject}
     dispatcher = CollectingDispatcher()
     events = await ActionLinkChat().run(dispatcher, tracker, DOMAIN)
     return responses(dispatcher), slot_events(events)
@@ -93,15 +96,86 @@ async def test_vergeet_mij_does_not_reset_the_guessing_limit(limited):
     assert (await _try_code("tg-guesser", "ZZZZ-9999"))[0] == ["utter_invite_too_many_tries"]
 
 
-async def test_guessing_spread_over_many_chats_stops_everyone_for_a_while(limited):
+async def test_guessing_spread_over_many_chats_cannot_lock_children_out(limited):
     settings, sessions = limited
     good = _new_invite(settings, sessions)
     for n in range(5):
         await _try_code(f"tg-bot{n}", "ZZZZ-9999")
-    said, slots = await _try_code("tg-real-child", good)
+    # The guessing chats are refused now, even with a right code...
+    said, slots = await _try_code("tg-bot0", _new_invite(settings, sessions))
     assert said == ["utter_invite_busy"] and slots["link_result"] == "refused"
+    # ...but a child typing their code right the first time gets in.
+    said, slots = await _try_code("tg-real-child", good)
+    assert slots["link_result"] == "linked"
     with sessions.begin() as session:
         assert session.scalar(select(func.count()).select_from(LinkAttempt)) == 5
+
+
+async def test_a_chat_that_keeps_guessing_waits_twice_as_long_each_time(limited):
+    settings, sessions = limited
+    for _ in range(3):
+        await _try_code("tg-stubborn", "ZZZZ-9999")
+
+    def age_attempts(minutes: int) -> None:
+        with sessions.begin() as session:
+            for attempt in session.scalars(select(LinkAttempt)):
+                attempt.created_at = attempt.created_at - timedelta(minutes=minutes)
+
+    # 3 to 5 failures: one more try 15 minutes after the last failure.
+    for _ in range(3):
+        assert (await _try_code("tg-stubborn", "ZZZZ-9999"))[0] == [
+            "utter_invite_too_many_tries"]
+        age_attempts(16)
+        assert (await _try_code("tg-stubborn", "ZZZZ-9999"))[0] == ["utter_invite_unknown"]
+    # 6 failures: 30 minutes.
+    age_attempts(16)
+    assert (await _try_code("tg-stubborn", "ZZZZ-9999"))[0] == ["utter_invite_too_many_tries"]
+    age_attempts(15)
+    assert (await _try_code("tg-stubborn", "ZZZZ-9999"))[0] == ["utter_invite_unknown"]
+
+
+async def test_failures_count_per_telegram_user_across_sessions(limited):
+    """A new session of the same Telegram chat (another sender id) does not start the
+    count afresh: the bridge passes the user's counting key along."""
+    settings, sessions = limited
+    subject = link_limits.subject_for_telegram_user(settings.pseudonym_secret, 4242)
+    for n in range(3):
+        said, _ = await _try_code(f"tg-session{n}", "ZZZZ-9999", subject=subject)
+        assert said == ["utter_invite_unknown"]
+    said, _ = await _try_code("tg-session9", _new_invite(settings, sessions), subject=subject)
+    assert said == ["utter_invite_too_many_tries"]
+    # The same by IP address, for the web app.
+    address = link_limits.subject_for_ip(settings.pseudonym_secret, "203.0.113.7")
+    with sessions.begin() as session:
+        for _ in range(3):
+            link_limits.record_failure(session=session, sender_hash="web-x", subjects=[address])
+        assert link_limits.refusal(
+            session=session, sender_hash="web-other", subjects=[address],
+            limits=link_limits.LinkLimits.from_settings(settings)) is link_limits.Refusal.CHAT
+
+
+async def test_a_linked_chat_is_never_moved_by_another_childs_code(limited):
+    settings, sessions = limited
+    first, second = _new_invite(settings, sessions), _new_invite(settings, sessions)
+    assert (await _try_code("rest-shared", first))[1]["link_result"] == "linked"
+    said, slots = await _try_code("rest-shared", second)
+    assert said == ["utter_invite_other_child"] and slots["link_result"] == "other_child"
+    # Not counted as guessing, and the second code still works elsewhere.
+    assert (await _try_code("rest-other", second))[1]["link_result"] == "linked"
+
+
+async def test_telegram_from_sixteen_only(limited):
+    settings, sessions = limited
+    code = invites.new_code()
+    with sessions.begin() as session:
+        child = repo.create_child(session=session, display_name=None, age=13,
+                                  age_group="10-13", caseworker=None)
+        repo.create_invite(session=session, child=child, ttl=timedelta(days=14),
+                           code_hash=invites.code_hash(settings.pseudonym_secret, code))
+    said, slots = await _try_code("tg-young", code)
+    assert said == ["utter_link_telegram_too_young"] and slots["link_result"] == "too_young"
+    # The web chat takes the same code.
+    assert (await _try_code("web-young", code))[1]["link_result"] == "linked"
 
 
 async def test_counters_survive_a_restart_of_the_action_server(limited):

@@ -89,3 +89,48 @@ def test_no_telegram_ids_or_names_in_clear():
     assert set(clear) <= {"caseworker.name"}, clear
     sender = sender_for_chat("secret", 123456789)
     assert sender.startswith("tg-") and "123456789" not in sender
+
+
+def test_rasa_gets_only_the_environment_it_needs(settings: Settings):
+    rasa = _rasa(settings)
+    outside = {
+        "PATH": "/usr/bin", "HOME": "/home/x", "DATABASE_URL": "postgresql://u:pw@h/db",
+        "TELEGRAM_BOT_TOKEN": "123:abc", "SMTP_PASSWORD": "pw", "MIJNSTEM_WEB_SECRET": "w",
+        "AWS_SECRET_ACCESS_KEY": "k",
+    }
+    env = rasa.process_env(outside)
+    assert env["PATH"] == "/usr/bin" and env["HOME"] == "/home/x"
+    for name in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "SMTP_PASSWORD", "MIJNSTEM_WEB_SECRET",
+                 "AWS_SECRET_ACCESS_KEY", "MIJNSTEM_VAR_DIR"):
+        assert name not in env, name
+    assert env["MIJNSTEM_ACTION_SECRET"] == settings.action_secret
+    assert env["ACTION_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert set(env) <= {
+        "PATH", "HOME", "PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL", "SQLALCHEMY_SILENCE_UBER_WARNING",
+        "RASA_TELEMETRY_ENABLED", "ACTION_ENDPOINT_URL", "MIJNSTEM_ACTION_SECRET",
+        "TRACKER_DB_URL", "MIJNSTEM_ENCRYPTION_KEYS", "MIJNSTEM_PSEUDONYM_SECRET", "LOG_LEVEL",
+    }
+    # The other parts still inherit the supervisor's environment.
+    action = next(s for s in services(settings, Path("m")) if s.name == "action server")
+    assert action.process_env(outside)["DATABASE_URL"] == outside["DATABASE_URL"]
+
+
+def test_rasa_sends_the_action_secret_header():
+    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    from bot.action_server import ACTION_SECRET_HEADER
+
+    assert endpoints["action_endpoint"]["headers"] == {
+        ACTION_SECRET_HEADER: "${MIJNSTEM_ACTION_SECRET}"
+    }
+
+
+def test_internal_services_bind_to_loopback_whatever_the_web_host(tmp_path: Path):
+    from bot.settings import load_settings
+    from tests.conftest import make_test_env
+
+    settings = load_settings(make_test_env(tmp_path / "var", WEB_HOST="0.0.0.0",
+                                           MIJNSTEM_HOST="0.0.0.0"))
+    assert settings.host == "127.0.0.1" and settings.web_host == "0.0.0.0"
+    argv = _rasa(settings).argv
+    assert argv[argv.index("--interface") + 1] == "127.0.0.1"
+    assert settings.rasa_url.startswith("http://127.0.0.1:")

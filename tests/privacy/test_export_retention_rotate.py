@@ -90,6 +90,11 @@ def test_old_tracker_events_are_purged_and_the_place_is_kept(
         user_event(SECRET, old),
         slot_event("steps_done", ["wishes"], old),
         slot_event("wish", SECRET, old),  # free text: not carried over
+        # Filled by actions with the child's words: not carried over either.
+        slot_event("people_list", f"• {SECRET}", old),
+        slot_event("current_person", SECRET, old),
+        slot_event("unsaved_wishes", [SECRET], old),
+        slot_event("share_item_text", SECRET, old),
         {"event": "active_loop", "timestamp": old, "name": "wish_form", "metadata": {}},
         slot_event("age_group", "10-13", old),
         user_event("recent message", recent),
@@ -105,12 +110,48 @@ def test_old_tracker_events_are_purged_and_the_place_is_kept(
     assert ("slot", "wish") not in kept
     assert ("active_loop", "wish_form") in kept
     assert busy[-1]["text"] == "recent message", "the snapshot comes before what is kept"
-    assert report.events_purged == 7 and report.conversations_emptied == 1
+    assert not {("slot", n) for n in ("people_list", "current_person", "unsaved_wishes",
+                                      "share_item_text")} & set(kept)
+    assert report.events_purged == 11 and report.conversations_emptied == 1
 
     # A second run changes nothing: the snapshot is not purged and rebuilt every hour.
     again = retention.run_once(psettings, sessions)
     assert again.events_purged == 0
     assert _events(psettings, "tg-busy") == busy
+
+
+def test_action_filled_word_slots_are_real_slots():
+    from bot.domain import load_domain
+
+    slots = set(load_domain()["slots"])
+    assert slots >= retention.ACTION_FILLED_WORDS
+    assert retention.free_text_slots() >= retention.ACTION_FILLED_WORDS
+
+
+def test_alerts_are_deleted_after_their_retention_period(
+    psettings: Settings, sessions: sessionmaker[Session]
+):
+    from bot.safety import alerts
+    from bot.storage.models import Alert
+
+    long_ago = utcnow() - timedelta(days=psettings.alert_retention_days + 1)
+    with sessions.begin() as session:
+        def make(when, **kw):  # type: ignore[no-untyped-def]
+            return alerts.create_alert(session=session, sender_hash="a" * 64, channel="web",
+                                       category="neglect", excerpt_text="x", child_id=None,
+                                       caseworker_id=None, now=when, **kw).id
+        handled_long_ago = make(long_ago)
+        alerts.acknowledge(session=session, alert_id=handled_long_ago, by="a@x.org",
+                           now=long_ago)
+        never_handled = make(long_ago)
+        handled_recently = make(long_ago)
+        alerts.acknowledge(session=session, alert_id=handled_recently, by="a@x.org")
+        fresh = make(utcnow())
+    retention.run_once(psettings, sessions)
+    with sessions.begin() as session:
+        left = set(session.scalars(select(Alert.id)))
+    assert left == {handled_recently, fresh}
+    assert handled_long_ago not in left and never_handled not in left
 
 
 def test_retention_period_is_configurable(tmp_path):
@@ -139,7 +180,8 @@ def test_closed_cases_are_erased_after_the_retention_period(
     with sessions.begin() as session:
         session.get(Child, expired.child_id).closed_at = utcnow() - timedelta(days=91)
         session.get(Child, recent.child_id).closed_at = utcnow() - timedelta(days=10)
-        session.add(LinkAttempt(sender_hash="x", created_at=utcnow() - timedelta(hours=2)))
+        # Kept as long as the longest back-off (a day by default).
+        session.add(LinkAttempt(sender_hash="x", created_at=utcnow() - timedelta(hours=25)))
         session.add(LinkAttempt(sender_hash="y", created_at=utcnow()))
 
     report = retention.run_once(psettings, sessions)

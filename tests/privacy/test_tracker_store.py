@@ -41,3 +41,27 @@ def test_encrypted_tracker_store_inside_rasa(settings: Settings, tmp_path: Path)
     assert out["keys"] == "refused"
     assert out["without_keys"] == "refused" and out["wrong_keys"] == "refused"
     assert out["clear_events"] is True
+
+
+def test_a_turn_decrypts_only_what_is_new(settings: Settings, tmp_path: Path):
+    """The tracker store caches decrypted events per conversation, and the cache stays
+    right when another process writes or erases (rasa_cache_probe.py)."""
+    env = {
+        **rasa_env(),
+        "MIJNSTEM_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
+        "MIJNSTEM_PSEUDONYM_SECRET": settings.pseudonym_secret,
+    }
+    env.pop("MIJNSTEM_VAR_DIR", None)
+    run = subprocess.run(
+        [str(PYTHON), str(Path(__file__).with_name("rasa_cache_probe.py")),
+         str(tmp_path / "tracker.db")],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("PROBE ")), None)
+    assert line, run.stdout[-2000:] + run.stderr[-4000:]
+    out = json.loads(line.removeprefix("PROBE "))
+    assert out["turns_decoded"] == out["events"]
+    assert out["unchanged_decoded"] == 0
+    assert out["sees_other"] == "van de ander" and out["other_decoded"] == 1
+    assert out["session_events"][0] == out["session_events"][1] and out["all_sessions"]
+    assert out["after_erasure"] is True and out["after_new_turn"] == ["opnieuw"]

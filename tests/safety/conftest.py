@@ -3,7 +3,6 @@ server (aiosmtpd) on loopback, and helpers to build trackers and read alerts."""
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,11 +69,11 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 def with_mail(settings: Settings, port: int, **changes: Any) -> Settings:
-    return dataclasses.replace(
-        settings, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
+    return settings.model_copy(update=dict(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
         smtp_from="mijnstem@test.invalid", safeguarding_contact_email="veilig@test.invalid",
         team_lead_email="teamleider@test.invalid", **changes,
-    )
+    ))
 
 
 def tracker(
@@ -85,10 +84,14 @@ def tracker(
     sender: str = "rest-unit-1",
     slots: dict[str, Any] | None = None,
     active_loop: str | None = None,
+    immediate: bool = False,
 ) -> Tracker:
     entities = []
     if category is not None:
         entities.append({"entity": "safety_category", "value": category,
+                         "start": 0, "end": len(text), "extractor": "SafetyDetector"})
+    if immediate:
+        entities.append({"entity": "safety_immediate", "value": "yes",
                          "start": 0, "end": len(text), "extractor": "SafetyDetector"})
     return Tracker(
         sender_id=sender,

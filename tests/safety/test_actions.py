@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -11,9 +10,10 @@ from sqlalchemy.orm import sessionmaker
 
 from actions import deps
 from actions.safety import ActionSafetyAlarm, ActionSafetyClose, ValidateSafetyForm
+from bot.domain import load_domain
 from bot.safety import notify
 from bot.storage.db import make_engine
-from tests.actions.conftest import responses, slot_events
+from tests.actions.conftest import responses, slot_events, validate_slot
 from tests.safety.conftest import all_alerts, tracker, with_mail
 
 
@@ -26,11 +26,11 @@ async def run_alarm(text: str, **kwargs: Any) -> tuple[list[str], list[dict[str,
 
 async def answer(text: str, intent: str, **slots: Any) -> tuple[list[str], dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    result = await ValidateSafetyForm().validate_safe_now(
-        text, dispatcher,
+    result = await validate_slot(
+        ValidateSafetyForm(), "safe_now", text, dispatcher,
         tracker(text, intent=intent, active_loop="safety_form",
                 slots={"requested_slot": "safe_now", **slots}),
-        {},
+        load_domain(),
     )
     await notify.wait_for_background()
     return responses(dispatcher), result
@@ -46,7 +46,8 @@ async def test_an_alarm_mid_form_helps_and_stores_an_alert(configured, linked_ch
         slots={"requested_slot": "wish"},
     )
     assert said == ["utter_safety_alarm"]
-    assert slot_events(events) == {"safe_now": None, "safety_reasks": 0, "safety_let_go": 0}
+    assert slot_events(events) == {"safe_now": None, "safety_reasks": 0, "safety_let_go": 0,
+                                   "safety_level": "alarm"}
     (alert,) = all_alerts(configured)
     assert alert.child_id == child_id and alert.caseworker_id is not None
     assert alert.category == "physical_abuse" and alert.channel == "rest"
@@ -108,7 +109,7 @@ async def test_the_reply_never_waits_for_a_broken_database(settings, tmp_path, s
     # Not stored, but the safeguarding contact still hears of it.
     ((recipients, message),) = smtp.inbox.messages
     assert recipients == ["veilig@test.invalid"]
-    assert "niet opgeslagen" in message.get_payload(decode=True).decode()
+    assert "niet worden opgeslagen" in message.get_payload(decode=True).decode()
 
 
 async def test_yes_i_am_safe(configured):
@@ -120,10 +121,12 @@ async def test_no_means_not_safe_and_raises_an_urgent_alert(configured, linked_c
     linked_child()
     said, result = await answer("nee", "deny")
     assert said == ["utter_safety_not_safe"]
-    assert result == {"safe_now": None, "safety_reasks": 1}  # asked again
+    assert result == {"safe_now": None, "safety_reasks": 1,  # asked again
+                      "safety_level": "alarm"}
     assert [a.category for a in all_alerts(configured)] == ["danger_now"]
     said, result = await answer("nee", "deny", safety_reasks=2)
-    assert said == ["utter_safety_not_safe"] and result == {"safe_now": "unsafe"}
+    assert said == ["utter_safety_not_safe"]
+    assert result == {"safe_now": "unsafe", "safety_level": "alarm"}
     assert len(all_alerts(configured)) == 1  # the same urgent alert, not a second one
 
 
@@ -150,8 +153,9 @@ async def test_unsure_or_unclear_answers_are_asked_again(configured):
 
 async def test_an_answer_the_form_did_not_ask_for_is_ignored(configured):
     dispatcher = CollectingDispatcher()
-    result = await ValidateSafetyForm().validate_safe_now(
-        "hij slaat me", dispatcher, tracker("hij slaat me", active_loop="safety_form"), {}
+    result = await validate_slot(
+        ValidateSafetyForm(), "safe_now", "hij slaat me", dispatcher,
+        tracker("hij slaat me", active_loop="safety_form"), load_domain(),
     )
     assert result == {"safe_now": None} and dispatcher.messages == []
 
@@ -171,5 +175,5 @@ async def test_the_safety_check_ends_kindly(configured, answer_value, response):
 
 def test_settings_carry_the_alert_configuration(settings):
     assert settings.smtp_host is None and settings.alert_escalation_minutes == 30
-    changed = dataclasses.replace(settings, alert_escalation_minutes=5)
+    changed = settings.model_copy(update={"alert_escalation_minutes": 5})
     assert changed.alert_escalation_minutes == 5

@@ -3,7 +3,6 @@ a fake Bot API, both on loopback; the worker's retry and escalation."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -81,15 +80,20 @@ async def test_an_alert_goes_to_the_caseworker_by_email_and_telegram(
     alert_id = make_alert(sessions, chat=str(CHAT))
     assert await notify.deliver(config, sessions, alert_id)
     assert get(sessions, alert_id).notified_at is not None
-    # E-mail: the caseworker, with what is needed to act, without the child's words.
+    # E-mail: the caseworker, with the alert's number and how to act; no special-category
+    # data: no name, age, kind of alarm or words of the child.
     (message,) = smtp.inbox.to("sanne@test.invalid")
     body = message.get_payload(decode=True).decode()
-    assert "seksueel misbruik" in message["Subject"]
-    assert "Noor, kindnummer" in body and f"python -m bot ack {alert_id}" in body
-    assert "zit aan mij" not in body
+    assert message["Subject"] == f"[Mijn Stem] Nieuwe melding #{alert_id}"
+    assert body.startswith(f"Nieuwe melding #{alert_id}, open Mijn Stem.")
+    assert f"python -m bot ack {alert_id}" in body
     # Telegram: the caseworker's own chat.
     (sent,) = telegram_api.messages_to(CHAT)
-    assert f"veiligheidsmelding {alert_id}" in sent["text"] and "zit aan mij" not in sent["text"]
+    assert sent["text"].startswith(f"Nieuwe melding #{alert_id}, open Mijn Stem.")
+    for text in (message["Subject"], body, sent["text"]):
+        for special in ("zit aan mij", "Noor", "seksueel", "misbruik", "sexual_abuse",
+                        "jaar", "kindnummer", "Telegram", "webchat"):
+            assert special not in text, (special, text)
     # Delivered alerts are not sent again.
     assert await notify.deliver(config, sessions, alert_id)
     assert len(smtp.inbox.messages) == 1 and len(telegram_api.messages_to(CHAT)) == 1
@@ -99,12 +103,14 @@ async def test_an_unlinked_alarm_goes_to_the_safeguarding_contact(settings, sess
     alert_id = make_alert(sessions, linked=False, category="danger_now")
     assert await notify.deliver(with_mail(settings, smtp.port), sessions, alert_id)
     (message,) = smtp.inbox.to("veilig@test.invalid")
-    assert "nog niet aan een kind gekoppeld" in message.get_payload(decode=True).decode()
+    body = message.get_payload(decode=True).decode()
+    assert body.startswith(f"Nieuwe melding #{alert_id}, open Mijn Stem.")
+    assert "gevaar" not in body and "danger" not in body
 
 
 async def test_telegram_alone_counts_without_smtp(settings, sessions, telegram_api):
-    config = dataclasses.replace(settings, telegram_bot_token=TOKEN,
-                                 telegram_base_url=telegram_api.base_url)
+    config = settings.model_copy(update=dict(telegram_bot_token=TOKEN,
+                                                    telegram_base_url=telegram_api.base_url))
     alert_id = make_alert(sessions, chat=str(CHAT))
     assert await notify.deliver(config, sessions, alert_id)
     assert telegram_api.messages_to(CHAT)
@@ -148,8 +154,8 @@ async def test_unacknowledged_alerts_escalate_to_the_team_lead_once(settings, se
     outcome = await escalation.run_once_async(config, sessions)
     assert outcome.escalated == 1
     (message,) = smtp.inbox.to("teamleider@test.invalid")
-    assert f"veiligheidsmelding {old}" in message["Subject"]
-    assert "NIET OPGEPAKT na 30 minuten" in message["Subject"]
+    assert message["Subject"] == f"[Mijn Stem] Melding #{old} na 30 minuten niet opgepakt"
+    assert "neglect" not in message.as_string() and "verwaarlozing" not in message.as_string()
     assert get(sessions, old).escalated_at is not None
     assert get(sessions, fresh).escalated_at is None
     assert get(sessions, handled).escalated_at is None
@@ -167,3 +173,24 @@ def test_the_worker_runs_the_job(settings: Settings, sessions, smtp):
     run_once(with_mail(settings, smtp.port), sessions)
     assert get(sessions, alert_id).notified_at is not None
     assert get(sessions, alert_id).escalated_at is not None
+
+
+async def test_alarms_from_unlinked_chats_are_capped_then_sent_as_one_digest(
+    settings, sessions, smtp
+):
+    config = with_mail(settings, smtp.port, unlinked_alerts_per_hour=2)
+    ids = [make_alert(sessions, linked=False, category="neglect") for _ in range(5)]
+    sent = [await notify.deliver(config, sessions, alert_id) for alert_id in ids]
+    assert sent == [True, True, False, False, False]
+    assert len(smtp.inbox.to("veilig@test.invalid")) == 2
+    later = utcnow() + escalation.RETRY_AFTER + timedelta(seconds=1)
+    outcome = await escalation.run_once_async(config, sessions, now=later)
+    assert outcome.delivered == 3
+    messages = smtp.inbox.to("veilig@test.invalid")
+    assert len(messages) == 3, "the held alerts come as one digest"
+    digest = messages[-1]
+    body = digest.get_payload(decode=True).decode()
+    assert digest["Subject"] == "[Mijn Stem] 3 nieuwe meldingen uit niet-gekoppelde chats"
+    assert all(f"#{alert_id}" in body for alert_id in ids[2:])
+    assert "verwaarlozing" not in body and "neglect" not in body
+    assert all(get(sessions, alert_id).notified_at is not None for alert_id in ids)

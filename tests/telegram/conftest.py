@@ -55,19 +55,28 @@ def bridge_env(base: dict[str, str], api: FakeTelegramAPI, **extra: str) -> dict
 
 
 @pytest.fixture(scope="session")
-def tg_api() -> Iterator[FakeTelegramAPI]:
+def tg_server() -> Iterator[FakeTelegramAPI]:
     api = FakeTelegramAPI().start()
     yield api
     api.stop()
 
 
+@pytest.fixture
+def tg_api(tg_server: FakeTelegramAPI) -> FakeTelegramAPI:
+    """The fake Bot API, fresh for each test: the server (and so its address, which the
+    shared stack's action server knows) lives for the session, its state does not."""
+    return tg_server.reset()
+
+
 @pytest.fixture(scope="session")
-def tg_stack(tmp_path_factory: pytest.TempPathFactory, tg_api: FakeTelegramAPI) -> Iterator[Stack]:
+def tg_stack(
+    tmp_path_factory: pytest.TempPathFactory, tg_server: FakeTelegramAPI
+) -> Iterator[Stack]:
     """Real Rasa and action server; the action server knows the fake Bot API, so the
     caseworker notification of a shared summary can be checked."""
     stack = start_stack(
         Path(tmp_path_factory.mktemp("tg-stack")),
-        extra_env={"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": tg_api.base_url},
+        extra_env={"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": tg_server.base_url},
     )
     yield stack
     stack.stop()

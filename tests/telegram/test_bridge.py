@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from bot.gateway import BotMessage, RasaRejected, RasaUnavailable
 from bot.settings import Settings
 from bot.telegram import bridge as bridge_module
 from bot.telegram import pending
 from bot.telegram.bridge import Bridge
-from bot.telegram.rasa import RasaRejected, RasaUnavailable, sender_for_chat
+from bot.telegram.rasa import sender_for_chat
 from bot.telegram.texts import DomainResponses
 
 CHAT = 918273645
@@ -26,11 +27,12 @@ class StandInRasa:
         self.failure: Exception | None = None
         self.received: list[tuple[str, str]] = []
 
-    async def send(self, sender: str, text: str) -> list[dict[str, Any]]:
+    async def send(self, sender: str, text: str,
+                   metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         if self.failure is not None:
             raise self.failure
         self.received.append((sender, text))
-        return [{"text": f"antwoord op {text}"}]
+        return [BotMessage(f"antwoord op {text}")]
 
     async def close(self) -> None:
         pass
@@ -103,15 +105,15 @@ async def test_sending_is_retried_after_network_errors_and_retry_after(
     bridge, _, bot = parts
     monkeypatch.setattr(bridge_module, "SEND_RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
     bot.failures = [NetworkError("reset"), RetryAfter(1)]
-    await bridge.reply(bot, CHAT, [{"text": "hallo"}])
+    await bridge.reply(bot, CHAT, [BotMessage("hallo")])
     assert bot.sent == [(CHAT, "hallo")]
     # A reply Telegram refuses outright (400) is not retried; the next one still goes.
     bot.failures = [BadRequest("message is too long")]
-    await bridge.reply(bot, CHAT, [{"text": "geweigerd"}, {"text": "wel"}])
+    await bridge.reply(bot, CHAT, [BotMessage("geweigerd"), BotMessage("wel")])
     assert bot.sent == [(CHAT, "hallo"), (CHAT, "wel")]
     # A chat that blocked the bot gets nothing more.
     bot.failures = [Forbidden("bot was blocked by the user")]
-    await bridge.reply(bot, CHAT, [{"text": "een"}, {"text": "twee"}])
+    await bridge.reply(bot, CHAT, [BotMessage("een"), BotMessage("twee")])
     assert bot.sent == [(CHAT, "hallo"), (CHAT, "wel")]
 
 

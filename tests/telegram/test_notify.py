@@ -74,3 +74,23 @@ def test_nothing_to_send_without_a_token_or_a_linked_chat(tmp_path: Path):
     with_token = load_settings(make_test_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN))
     assert summaries.notify_summary_shared(
         with_token, chat_id=None, child_id=7, caseworker_email="x@example.org") is None
+
+
+async def test_a_429_is_waited_out_once_through_ptbs_bot(tmp_path: Path):
+    """bot.notify.telegram is PTB's own `telegram.Bot`: Telegram's RetryAfter is
+    honoured once, and the message arrives."""
+    from bot.notify import telegram
+
+    api = FakeTelegramAPI().start()
+    try:
+        settings = load_settings(make_test_env(
+            tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url))
+        api.fail_next("sendMessage", retry_after=1)
+        await telegram.send_message(settings, 4343, "hallo")
+        assert api.texts_to(4343) == ["hallo"]
+        assert [c.status for c in api.calls_of("sendMessage")] == [429, 200]
+        api.fail_next("sendMessage", retry_after=1, times=2)
+        with pytest.raises(telegram.TelegramError):
+            await telegram.send_message(settings, 4343, "nog eens")
+    finally:
+        api.stop()

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from telegram.ext import AIORateLimiter, ExtBot
 
+from bot.gateway import BotMessage, Button, RasaGateway
 from bot.settings import Settings
 from bot.telegram.app import RATE_LIMIT_RETRIES
 from bot.telegram.bridge import Bridge
-from bot.telegram.rasa import RasaClient
 from bot.telegram.texts import DomainResponses
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
@@ -38,15 +38,15 @@ async def bot(api: FakeTelegramAPI) -> AsyncIterator[ExtBot]:  # type: ignore[ty
 @pytest.fixture
 def bridge(settings: Settings, sqlite_engine) -> Bridge:  # type: ignore[no-untyped-def]
     return Bridge(settings, sessions=sessionmaker(sqlite_engine),
-                  rasa=RasaClient("http://127.0.0.1:9/none", None),
+                  rasa=RasaGateway("http://127.0.0.1:9/none"),
                   responses=DomainResponses({}))
 
 
 async def test_photos_and_keyboards_reach_telegram(api, bot, bridge):  # type: ignore[no-untyped-def]
     await bridge.reply(bot, CHAT, [
-        {"text": "Kijk eens", "image": "https://example.org/cirkel.png"},
-        {"text": "Wie is dit?", "buttons": [{"title": "Mama", "payload": "/inform"},
-                                            {"title": "Overslaan", "payload": "/skip"}]},
+        BotMessage("Kijk eens", image="https://example.org/cirkel.png"),
+        BotMessage("Wie is dit?",
+                   buttons=(Button("Mama", "/inform"), Button("Overslaan", "/skip"))),
     ])
     photo, question = api.messages_to(CHAT)
     assert photo["source"] == "https://example.org/cirkel.png"
@@ -60,7 +60,7 @@ async def test_photos_and_keyboards_reach_telegram(api, bot, bridge):  # type: i
 async def test_retry_after_is_waited_out_and_nothing_is_lost(api, bot, bridge):  # type: ignore[no-untyped-def]
     api.fail_next("sendMessage", retry_after=1)
     started = time.monotonic()
-    await bridge.reply(bot, CHAT, [{"text": "een"}, {"text": "twee"}])
+    await bridge.reply(bot, CHAT, [BotMessage("een"), BotMessage("twee")])
     assert time.monotonic() - started >= 1.0  # Telegram's retry_after was honoured
     assert api.texts_to(CHAT) == ["een", "twee"]
     calls = [(c.params["text"], c.status) for c in api.calls_of("sendMessage")]

@@ -38,7 +38,8 @@ def contains_qr(image: Image.Image, data: str, left: int) -> bool:
 
 def test_invite_writes_qr_codes_for_both_links(tmp_path: Path, run_invite) -> None:
     target = tmp_path / "invite.png"
-    status, out, err = run_invite("--qr", str(target), TELEGRAM_BOT_USERNAME="MijnStemBot")
+    status, out, err = run_invite("--age", "16", "--qr", str(target),
+                                  TELEGRAM_BOT_USERNAME="MijnStemBot")
     assert status == 0, err
     code = out.strip().splitlines()[-1]
     assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", code)
@@ -67,3 +68,16 @@ def test_without_telegram_only_the_web_link(tmp_path: Path, run_invite) -> None:
 def test_qr_into_a_missing_folder_fails_before_making_a_code(tmp_path: Path, run_invite) -> None:
     status, out, err = run_invite("--qr", str(tmp_path / "nope" / "x.png"))
     assert status == 2 and "--qr" in err and out == ""
+
+
+def test_under_sixteen_no_telegram_qr(tmp_path: Path, run_invite) -> None:
+    target = tmp_path / "young.png"
+    status, out, err = run_invite("--age", "15", "--qr", str(target),
+                                  TELEGRAM_BOT_USERNAME="MijnStemBot")
+    assert status == 0, err
+    code = out.strip().splitlines()[-1]
+    image = Image.open(target).convert("RGB")
+    web = f"http://127.0.0.1:8000/chat?code={code}"
+    assert contains_qr(image, web, PAD)
+    assert image.width == PAD + _qr(web).width + PAD, "only the web chat's QR code"
+    assert "t.me" not in out

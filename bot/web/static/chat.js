@@ -37,6 +37,61 @@
     });
   }
 
+  /* Read aloud (issue 11): the browser's own speech synthesis with a Dutch voice, so
+   * nothing leaves the device. The 🔊 buttons show only when a Dutch voice exists; the
+   * page turns reading on by default for the youngest (data-read-aloud="on"). */
+  var synth = window.speechSynthesis || null;
+  var dutchVoice = null;
+  var autoRead = log.getAttribute("data-read-aloud") === "on";
+  var PICTURE = /^(.*?)\s*((?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|\uFE0F|\u200D)+)\s*$/u;
+
+  function pickVoice() {
+    if (!synth) return;
+    var voices = synth.getVoices() || [];
+    dutchVoice = null;
+    for (var i = 0; i < voices.length && !dutchVoice; i++) {
+      if (/^nl[-_]NL$/i.test(voices[i].lang)) dutchVoice = voices[i];
+    }
+    for (var j = 0; j < voices.length && !dutchVoice; j++) {
+      if (/^nl([-_]|$)/i.test(voices[j].lang)) dutchVoice = voices[j];
+    }
+    document.body.classList.toggle("can-speak", !!dutchVoice);
+  }
+
+  function speakable(text) {
+    return text.replace(/(?:\p{Extended_Pictographic}|\uFE0F|\u200D)/gu, "").trim();
+  }
+
+  function speak(text, queue) {
+    if (!synth || !dutchVoice) return;
+    if (!queue) synth.cancel();
+    var utterance = new SpeechSynthesisUtterance(speakable(text));
+    utterance.lang = dutchVoice.lang;
+    utterance.voice = dutchVoice;
+    utterance.rate = 0.95;
+    synth.speak(utterance);
+  }
+
+  function addReadAloud(div) {
+    if (div.querySelector(".speak")) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "speak";
+    button.setAttribute("aria-label", copy.read_aloud);
+    button.title = copy.read_aloud;
+    button.textContent = "🔊";
+    div.appendChild(button);
+  }
+
+  if (synth) {
+    pickVoice();
+    if (typeof synth.addEventListener === "function") {
+      synth.addEventListener("voiceschanged", pickVoice);
+    } else {
+      synth.onvoiceschanged = pickVoice;
+    }
+  }
+
   function bubble(from, text) {
     var div = document.createElement("div");
     div.className = "msg " + (from === "bot" ? "bot" : "child");
@@ -47,8 +102,28 @@
     p.textContent = text;
     div.appendChild(who);
     div.appendChild(p);
+    if (from === "bot") addReadAloud(div);
     log.appendChild(div);
     return div;
+  }
+
+  /* Big answer buttons with a picture: a title ending in emoji ("Heel belangrijk 😍")
+   * shows the emoji large above its words. */
+  function dressChoice(button, title) {
+    button.setAttribute("data-title", title);
+    var match = PICTURE.exec(title);
+    if (!match || !match[1]) return;
+    button.textContent = "";
+    button.classList.add("pictured");
+    var picture = document.createElement("span");
+    picture.className = "picture";
+    picture.setAttribute("aria-hidden", "true");
+    picture.textContent = match[2];
+    var words = document.createElement("span");
+    words.className = "words";
+    words.textContent = match[1];
+    button.appendChild(picture);
+    button.appendChild(words);
   }
 
   function currentChoices() {
@@ -69,6 +144,7 @@
       button.className = "choice";
       button.setAttribute("data-index", String(index));
       button.textContent = title;
+      dressChoice(button, title);
       group.appendChild(button);
     });
     log.appendChild(group);
@@ -180,7 +256,10 @@
         if (status === 200 && data && Array.isArray(data.messages)) {
           mine.classList.remove("sending");
           mine.querySelector("p").textContent = data.child;
-          data.messages.forEach(function (m) { bubble("bot", m.text); });
+          data.messages.forEach(function (m) {
+            bubble("bot", m.text);
+            if (autoRead) speak(m.text, true);
+          });
           var group = showChoices(data.buttons);
           scrollDown();
           if (group && !typed) {
@@ -256,10 +335,21 @@
   });
 
   log.addEventListener("click", function (event) {
+    var reader = event.target.closest && event.target.closest("button.speak");
+    if (reader) {
+      speak(reader.parentNode.querySelector("p").textContent, false);
+      return;
+    }
     var button = event.target.closest && event.target.closest("button.choice");
     if (!button || busy || button.disabled) return;
     var index = Number(button.getAttribute("data-index"));
-    send({ button: index }, button.textContent, false);
+    send({ button: index }, button.getAttribute("data-title") || button.textContent, false);
+  });
+
+  /* What the server put in the page (a reload) gets the same buttons. */
+  log.querySelectorAll(".msg.bot").forEach(addReadAloud);
+  log.querySelectorAll("button.choice").forEach(function (button) {
+    dressChoice(button, button.textContent.trim());
   });
 
   autosize();

@@ -1,0 +1,71 @@
+"""Run by test_tracker_store.py with .venv-rasa's Python: the decrypted-event cache of
+EncryptedSQLTrackerStore over several turns, across two store instances (two Rasa
+processes on one database), through an erasure and over conversation sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+from bot.nlu.tracker_store import EncryptedSQLTrackerStore
+from bot.privacy import tracker_events
+from tests.privacy.rasa_store_probe import DOMAIN
+
+
+def _texts(tracker) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
+
+
+async def main(db_path: str) -> dict:
+    url = f"sqlite:///{db_path}"
+    out: dict = {}
+    one = EncryptedSQLTrackerStore(domain=DOMAIN, host=url)
+    two = EncryptedSQLTrackerStore(domain=DOMAIN, host=url)
+    sender = "web-cache"
+    tracker = one.init_tracker(sender)
+    for n in range(20):
+        tracker.update(UserUttered(f"bericht {n}", {"name": "inform", "confidence": 1.0}))
+        tracker.update(BotUttered(f"antwoord {n}"))
+        tracker.update(ActionExecuted("action_listen"))
+        await one.save(tracker)
+        tracker = await one.retrieve(sender)
+    out["turns_decoded"] = one.cache.decoded  # each event once, not once per turn
+    out["events"] = len(tracker.events)
+    before = one.cache.decoded
+    await one.retrieve(sender)
+    out["unchanged_decoded"] = one.cache.decoded - before
+
+    # Another process writes a turn: the first sees it, decrypting only that turn.
+    other = await two.retrieve(sender)
+    other.update(UserUttered("van de ander", {"name": "inform", "confidence": 1.0}))
+    await two.save(other)
+    before = one.cache.decoded
+    out["sees_other"] = _texts(await one.retrieve(sender))[-1]
+    out["other_decoded"] = one.cache.decoded - before
+
+    # A new session: what Rasa's own SQL query returns, from the cache.
+    latest = await one.retrieve(sender)
+    latest.update(SessionStarted())
+    latest.update(UserUttered("nieuwe sessie", {"name": "inform", "confidence": 1.0}))
+    await one.save(latest)
+    with one.session_scope() as session:
+        rasa_count = one._event_query(session, sender, False).count()
+    out["session_events"] = [len((await one.retrieve(sender)).events), rasa_count]
+    out["all_sessions"] = len((await one.retrieve_full_tracker(sender)).events) > rasa_count
+
+    # Erased elsewhere (the app's "vergeet mij"), then a new turn: nothing old is served.
+    with two.engine.begin() as conn:
+        tracker_events.erase(conn, [two.codec.sender_key(sender)])
+    out["after_erasure"] = await one.retrieve(sender) is None
+    fresh = one.init_tracker(sender)
+    fresh.update(UserUttered("opnieuw", {"name": "inform", "confidence": 1.0}))
+    await one.save(fresh)
+    out["after_new_turn"] = _texts(await one.retrieve(sender))
+    return out
+
+
+if __name__ == "__main__":
+    print("PROBE " + json.dumps(asyncio.run(main(sys.argv[1]))))
