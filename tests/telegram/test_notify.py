@@ -40,7 +40,7 @@ async def test_telegram_errors_are_retried_with_back_off(tmp_path: Path,
             tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url))
         api.fail_next("sendMessage", status=500)
         api.fail_next("sendMessage", status=502)
-        api.fail_next("sendMessage", retry_after=0, times=3)
+        api.fail_next("sendMessage", retry_after=1, times=3)
         task = summaries.notify_summary_shared(
             settings, chat_id="4242", child_id=7, caseworker_email="sam@example.org")
         assert task is not None
