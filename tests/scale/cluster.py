@@ -19,10 +19,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.model import ensure_model
 from bot.settings import load_settings
 from bot.stack import services
-from tests.e2e.stack import Stack, free_port, stack_env
+from tests.e2e.stack import Stack, free_port, private_model, stack_env
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 
@@ -142,7 +141,7 @@ def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer,
         "ACTION_PORT": str(lb_actions),
     })
     settings = load_settings(env)
-    model = ensure_model()
+    model = private_model(var_dir)
     stack = Stack(env=env, settings=settings, var_dir=var_dir)
     stack.cli("migrate")
 
