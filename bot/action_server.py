@@ -41,9 +41,21 @@ def require_secret(app: Sanic, secret: str) -> None:
         return response.json({"error": "forbidden"}, status=403)
 
 
+def warm_up() -> None:
+    """Build the spaCy lexicons the validators use (seconds each) before the first child
+    waits for them. Built lazily, they landed on a child's answer, and two worker threads
+    could build the same one at once (the profile in ARCHITECTURE.md, Performance)."""
+    from bot.people import find_people
+    from bot.topics import wish_topic
+
+    find_people("mijn oma")
+    wish_topic("ik wil op voetbal blijven")
+
+
 def build_app(settings: Settings):  # type: ignore[no-untyped-def]
     engine = make_engine(settings)
     deps.configure(settings, make_session_factory(engine))
+    warm_up()
     app = create_app("actions", cors_origins=None)
     require_secret(app, settings.action_secret)
     return app

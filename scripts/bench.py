@@ -207,7 +207,7 @@ def start_stock(project: Path, model: Path, log_dir: Path) -> tuple[Bot, float]:
         log.close()
 
     try:
-        wait_ready(webhook, "ready-probe", "hello", started + 240, [process])
+        wait_ready(webhook, "ready-probe", "hello", started + 600, [process])
     except BaseException:
         stop()
         raise
@@ -239,7 +239,7 @@ def start_ours(var_dir: Path) -> tuple[Bot, Stack, float]:
     started = time.monotonic()
     stack = start_stack(var_dir)
     code = make_invites(stack.settings, 1)[0]
-    wait_ready(stack.webhook, "bench-ready", f"/start {code}", started + 240, stack.processes)
+    wait_ready(stack.webhook, "bench-ready", f"/start {code}", started + 600, stack.processes)
     ready = round(time.monotonic() - started, 1)
     codes = iter(make_invites(stack.settings, MAX_CHATS + 3 * CHATS + 4))
     starts: dict[int, str] = {}

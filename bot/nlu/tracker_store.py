@@ -35,7 +35,7 @@ try:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.nlu import log_privacy
+    from bot.nlu import log_privacy, speedups
     from bot.privacy import tracker_events
     from bot.storage.files import ensure_private_file, sqlite_path
 except ImportError as exc:  # pragma: no cover - exercised only by a broken install
@@ -143,6 +143,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         log_privacy.install()
+        speedups.install()
         self.codec = _codec_from_environment()
         self.cache = _EventCache()
         path = sqlite_path(str(kwargs.get("host") or kwargs.get("url") or ""))

@@ -15,9 +15,9 @@ from actions.safety import (
     ActionSafetyConcern,
     ValidateSafetyForm,
 )
+from bot.domain import load_domain
 from bot.safety import notify
 from bot.safety.detector import assess
-from bot.domain import load_domain
 from tests.actions.conftest import responses, slot_events, validate_slot
 from tests.safety.conftest import all_alerts, tracker
 

@@ -67,6 +67,17 @@ async def test_retry_after_is_waited_out_and_nothing_is_lost(api, bot, bridge): 
     assert calls == [("een", 429), ("een", 200), ("twee", 200)]
 
 
+def test_the_application_builds_with_the_installed_extras(settings: Settings, sqlite_engine):  # type: ignore[no-untyped-def]
+    """What `python -m bot telegram` builds (an option needing a missing PTB extra fails
+    here, not in a process the e2e tests wait for)."""
+    from bot.telegram.app import build_application
+
+    configured = settings.model_copy(update={"telegram_bot_token": TOKEN,
+                                             "telegram_base_url": "http://127.0.0.1:9"})
+    application = build_application(configured, sessions=sessionmaker(sqlite_engine))
+    assert application.bot_data["bridge"].rasa.webhook_url == settings.rasa_webhook_url
+
+
 async def test_server_errors_are_retried_with_back_off_and_nothing_is_lost(  # type: ignore[no-untyped-def]
         api, bot, bridge, monkeypatch):
     """Telegram answers 500, then 502, then 429: every reply arrives once, in order."""
