@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -125,6 +126,17 @@ class Stack:
         return "\n".join(out)
 
 
+def private_model(var_dir: Path) -> Path:
+    """The up-to-date model, copied beside the stack: models/ is shared, and training
+    elsewhere prunes old models, so a Rasa restarted by a test could find its model
+    gone (and `rasa run` then silently loads another one from models/)."""
+    model = ensure_model()
+    copy = var_dir / model.name
+    if not copy.exists():
+        shutil.copyfile(model, copy)
+    return copy
+
+
 def stack_env(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIJNSTEM_", "TELEGRAM_"))}
     env.update(
@@ -152,7 +164,7 @@ def start_stack(
     var_dir.mkdir(parents=True, exist_ok=True)
     env = stack_env(var_dir, extra_env)
     settings = load_settings(env)
-    model = ensure_model()
+    model = private_model(var_dir)
     stack = Stack(env=env, settings=settings, var_dir=var_dir)
     stack.cli("migrate")
     wanted = {"action server", "rasa"} | ({"web app"} if with_web else set())

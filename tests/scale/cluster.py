@@ -10,7 +10,6 @@ server gave it in `X-Served-By`.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import shutil
 import socket
 import subprocess
@@ -20,10 +19,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.model import ensure_model
 from bot.settings import load_settings
 from bot.stack import services
-from tests.e2e.stack import Stack, free_port, stack_env
+from tests.e2e.stack import Stack, free_port, private_model, stack_env
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 
@@ -143,7 +141,7 @@ def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer,
         "ACTION_PORT": str(lb_actions),
     })
     settings = load_settings(env)
-    model = ensure_model()
+    model = private_model(var_dir)
     stack = Stack(env=env, settings=settings, var_dir=var_dir)
     stack.cli("migrate")
 
@@ -174,8 +172,8 @@ def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer,
                       action_url=f"http://127.0.0.1:{lb_actions}/webhook")
     try:
         for rasa_name, action_name in zip(rasa_names, action_names, strict=True):
-            own = dataclasses.replace(settings, rasa_port=ports[rasa_name],
-                                      action_port=ports[action_name])
+            own = settings.model_copy(update={"rasa_port": ports[rasa_name],
+                                              "action_port": ports[action_name]})
             parts = {p.name: p for p in services(own, model)}
             actions, rasa = parts["action server"], parts["rasa"]
             actions.name, rasa.name = action_name, rasa_name

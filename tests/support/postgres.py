@@ -57,10 +57,13 @@ class PostgresServer:
 
     def restart(self) -> None:
         """Stop the server (closing every connection) and start it again, same port."""
+        # With -l the new server writes to its log, not to our pipes (which it would
+        # hold open for ever, and subprocess would wait for them to close).
         subprocess.run(
             [*self.run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast",
-             "-w", "restart"],
-            check=True, capture_output=True,
+             "-w", "-l", str(self.data_dir.parent / "server.log"), "restart"],
+            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def stop(self) -> None:

@@ -86,7 +86,7 @@ async def test_server_errors_are_retried_with_back_off_and_nothing_is_lost(  # t
     monkeypatch.setattr(bridge_module, "SEND_RETRY_DELAYS", (0.01, 0.02, 0.04, 0.08))
     api.fail_next("sendMessage", status=500)
     api.fail_next("sendMessage", status=502)
-    api.fail_next("sendMessage", retry_after=0)
+    api.fail_next("sendMessage", retry_after=1)
     await bridge.reply(bot, CHAT, [BotMessage("een"), BotMessage("twee")])
     assert api.texts_to(CHAT) == ["een", "twee"]
     calls = [(c.params["text"], c.status) for c in api.calls_of("sendMessage")]
