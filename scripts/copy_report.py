@@ -44,10 +44,12 @@ def variant_for(variants: list[dict[str, Any]], band: str | None) -> dict[str, A
 
 
 def _has_own_variant(variants: list[dict[str, Any]], band: str | None) -> bool:
+    """Written for the band: its own variant, or a default every band shares."""
     return band is None or any(
         c.get("name") == "age_group" and c.get("value") == band
         for v in variants for c in v.get("condition") or []
-    )
+    ) or any((v.get("metadata") or {}).get("all_ages") for v in variants
+             if not v.get("condition"))
 
 
 def report(domain: dict[str, Any], own_only: bool = False) -> dict[str, dict[str, Any]]:
