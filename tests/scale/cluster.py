@@ -10,7 +10,6 @@ server gave it in `X-Served-By`.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import shutil
 import socket
 import subprocess
@@ -174,8 +173,8 @@ def start_cluster(var_dir: Path, postgres: PostgresServer, redis: RedisServer,
                       action_url=f"http://127.0.0.1:{lb_actions}/webhook")
     try:
         for rasa_name, action_name in zip(rasa_names, action_names, strict=True):
-            own = dataclasses.replace(settings, rasa_port=ports[rasa_name],
-                                      action_port=ports[action_name])
+            own = settings.model_copy(update={"rasa_port": ports[rasa_name],
+                                              "action_port": ports[action_name]})
             parts = {p.name: p for p in services(own, model)}
             actions, rasa = parts["action server"], parts["rasa"]
             actions.name, rasa.name = action_name, rasa_name
