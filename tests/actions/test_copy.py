@@ -188,8 +188,9 @@ async def test_sharing_says_where_the_summary_went(configured, settings, domain,
     assert ("gestuurd" in text and "Sanne" in text) if caseworker else "gestuurd" not in text
 
 
-# The safety question is not skippable; the age is asked before the band is known.
-NOT_SKIPPABLE = {"utter_ask_safe_now", "utter_ask_age"}
+# The safety question is not skippable; the age is asked before the band is known; a
+# message to the caseworker is the child's own idea ("laat maar" cancels it).
+NOT_SKIPPABLE = {"utter_ask_safe_now", "utter_ask_age", "utter_ask_message_to_caseworker"}
 
 
 def test_every_question_offers_overslaan_to_the_youngest(domain):
