@@ -39,12 +39,16 @@ RESPONSES = DomainResponses.load()
 DOMAIN = load_domain()
 
 
-def say(name: str) -> str:
-    """The text as the child gets it: the invite has no name (the domain's fallback) and
-    the caseworker is Sam (issue 11: names instead of jargon)."""
-    return (RESPONSES.text(name, AGE_GROUP)
+def filled(text: str) -> str:
+    """A response's text as the child gets it: the invite has no name (the domain's
+    fallback) and the caseworker is Sam (issue 11: names instead of jargon)."""
+    return (text
             .replace("{child_name}", RESPONSES.text("utter_label_child_fallback", AGE_GROUP))
             .replace("{caseworker_name}", "Sam"))
+
+
+def say(name: str) -> str:
+    return filled(RESPONSES.text(name, AGE_GROUP))
 
 
 def text_of(message: dict[str, Any]) -> str:
@@ -61,7 +65,7 @@ def payloads(message: dict[str, Any]) -> dict[str, str]:
     for variants in DOMAIN["responses"].values():
         for variant in variants:
             buttons = {b["payload"]: b["title"] for b in variant.get("buttons") or []}
-            if str(variant.get("text") or "").strip() == text_of(message).strip() and sorted(
+            if filled(str(variant.get("text") or "")).strip() == text_of(message).strip() and sorted(
                     buttons.values()) == titles:
                 return buttons
     return {}
