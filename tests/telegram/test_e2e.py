@@ -65,8 +65,8 @@ def payloads(message: dict[str, Any]) -> dict[str, str]:
     for variants in DOMAIN["responses"].values():
         for variant in variants:
             buttons = {b["payload"]: b["title"] for b in variant.get("buttons") or []}
-            if filled(str(variant.get("text") or "")).strip() == text_of(message).strip() and sorted(
-                    buttons.values()) == titles:
+            same_text = filled(str(variant.get("text") or "")).strip() == text_of(message).strip()
+            if same_text and sorted(buttons.values()) == titles:
                 return buttons
     return {}
 
