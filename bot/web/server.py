@@ -1,4 +1,4 @@
-"""`python -m bot web`: serve the web app with uvicorn on settings.host:settings.web_port."""
+"""`python -m bot web`: serve the web app with uvicorn on settings.web_host:settings.web_port."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def serve(settings: Settings, args: argparse.Namespace | None = None) -> int:
     app = create_app(settings)
     config = uvicorn.Config(
         app,
-        host=settings.host,
+        host=settings.web_host,
         port=settings.web_port,
         log_level="warning",
         # No websockets here; and rasa-sdk pins a websockets too old for uvicorn's default.
