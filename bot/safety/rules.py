@@ -450,7 +450,9 @@ RULES: tuple[Rule, ...] = (
          block=("FILM_NEWS", "PAST_FAR", "LAUGH", "BLOCK_PET"), negatable="SAD",
          block_in_message=("FILM_NEWS", "LAUGH")),
     Rule("nothing is fun", "mood", ("NOTHING_FUN",), tier=CONCERN, block=(*_GAMES,)),
-    Rule("miss someone a lot", "mood", ("MISS", ("INTENSE", "PERSON_HOME", "SIBLINGS")),
+    # Missing mama or a brother is what the interview asks about ("Wie mis je?"): only
+    # missing someone intensely is a concern, not the plain wish.
+    Rule("miss someone a lot", "mood", ("MISS", ("INTENSE",)),
          tier=CONCERN, block=("SOMETIMES",), block_in_message=("LAUGH",)),
     Rule("feel awful", "mood", ("SAD_SEQ",), tier=CONCERN, block_in_message=("LAUGH",)),
     Rule("always alone", "lonely", ("LONELY_SEQ",), tier=CONCERN, block_in_message=("LAUGH",)),

@@ -27,8 +27,8 @@ def test_link_two_wishes_share_and_find_them_stored(stack: Stack):
 
     welcome = texts(stack.say(chat, f"/start {code}"))
     assert any("Mijn Stem" in t for t in welcome)
-    assert any("lezen" in t for t in welcome), "the welcome says who reads the answers"
-    assert any("overslaan" in t for t in welcome), "the welcome says the child may skip"
+    assert any("Sanne leest" in t for t in welcome), "the welcome says who reads the answers"
+    assert any("overslaan" in t.lower() for t in welcome), "the welcome says the child may skip"
 
     assert texts(stack.say(chat, "ik wil op mijn voetbalclub blijven"))
     assert texts(stack.say(chat, "ja"))
@@ -63,7 +63,7 @@ def test_saying_no_keeps_the_summary_private(stack: Stack):
     stack.say(chat, "nee")
     skip_to_summary(stack, chat)
     private = texts(stack.say(chat, "nee"))
-    assert any("privé" in t for t in private), private
+    assert any("houd ik voor jou" in t and "ziet het niet" in t for t in private), private
     with _db(stack).begin() as session:
         # Encrypted columns cannot be compared in SQL: decrypt and filter here.
         (wish,) = [w for w in session.scalars(select(Wish))
