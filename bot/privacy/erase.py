@@ -55,9 +55,12 @@ NEVER_DELETED = frozenset({"alert"})
 # record: erasing it would let a chat reset its guessing limit with "vergeet mij".
 # `chat_generation` (a keyed hash of a Telegram chat id and a session number) says
 # nothing about a child; the chat's sessions stay apart after an erasure.
-# `portal_session` is a caseworker's sign-in to the portal.
+# `portal_session` is a caseworker's sign-in to the portal. `notice` is a caseworker's
+# e-mail queue, which never carries a child's words ("er is iets nieuws voor je").
+# `audit_event` is the accountability record of who looked at or changed what (action
+# names and ids, no child's words); erasing a child must not erase who saw their file.
 NOT_CHILD_DATA = frozenset({"caseworker", "caseworker_invite", "link_attempt",
-                            "chat_generation", "portal_session"})
+                            "chat_generation", "portal_session", "notice", "audit_event"})
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,11 @@ def ownership(
             conditions.append(column == owner.child_id)
         elif "conversation_session.id" in targets and owner.session_ids:
             conditions.append(column.in_(owner.session_ids))
+        elif "follow_up.id" in targets and owner.child_id is not None:
+            # The team's replies to what the child shared.
+            follow_up = table.metadata.tables["follow_up"]
+            conditions.append(column.in_(
+                select(follow_up.c.id).where(follow_up.c.child_id == owner.child_id)))
     if table.name == "conversation_session" and owner.sender_keys:
         conditions.append(table.c.sender_hash.in_(owner.sender_keys))
     elif "sender_hash" in table.c:
