@@ -16,4 +16,13 @@ ACK_PATH = "/mijnstem/deliveries/ack"
 # The Rasa-side route the Telegram bridge calls to get a chat's answers rendered.
 DELIVER_PATH = "/webhooks/rest/deliver"
 STATUSES = ("gelezen", "besproken", "mee_bezig", "gedaan", "kan_niet")
+# The line that says a status to the child (domain/caseworker.yml), written out so that
+# every response name appears in code (tests/test_rasa_stories.py checks they are used).
+STATUS_RESPONSES = {
+    "gelezen": "utter_followup_status_gelezen",
+    "besproken": "utter_followup_status_besproken",
+    "mee_bezig": "utter_followup_status_mee_bezig",
+    "gedaan": "utter_followup_status_gedaan",
+    "kan_niet": "utter_followup_status_kan_niet",
+}
 KINDS = ("wish", "message")

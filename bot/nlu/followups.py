@@ -129,7 +129,8 @@ async def render(
     shown: list[int] = []
     for delivery in deliveries:
         name = delivery["signed_as"]
-        status = await _text(nlg, f"utter_followup_status_{delivery['status']}", tracker,
+        status = await _text(nlg, internal.STATUS_RESPONSES.get(
+            str(delivery.get("status")), internal.STATUS_RESPONSES["gelezen"]), tracker,
                              channel, name=name)
         about_response = ("utter_followup_about_wish" if delivery["kind"] == "wish"
                           else "utter_followup_about_message")

@@ -74,12 +74,12 @@ def interview(stack: Stack, code: str, chat: str) -> None:
     for answer in ["binnenste", "wekelijks", "meer", "2", "nooit", "minder"]:
         stack.say(chat, answer)
     summary = ""
-    for answer in ["nee", "nee"] + ["overslaan"] * 6:  # trusted person, then skip the rest
+    for answer in ["nee", "nee"] + ["overslaan"] * 25:  # trusted person, then skip the rest
         summary = joined(stack.say(chat, answer))
         if re.search(r"^1\. ", summary, re.M):
             break
     numbers = {int(m.group(1)): m.group(2) for m in re.finditer(r"^(\d+)\. (.+)$", summary, re.M)}
-    wanted = [n for n, line in numbers.items() if "oma logeren" in line or "Belangrijk" in line]
+    wanted = [n for n, line in numbers.items() if "oma logeren" in line or "belangrijk" in line]
     assert len(wanted) == 3 and not any("rijles" in numbers[n] for n in wanted), summary
     assert "Gedeeld" in joined(stack.say(chat, " ".join(map(str, wanted))))
 
