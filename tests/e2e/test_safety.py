@@ -61,7 +61,7 @@ def test_an_alarm_before_linking_gets_help_and_an_alert(stack: Stack):
 
 def test_an_alarm_inside_a_free_text_answer_mid_form(stack: Stack):
     stack.cli("caseworker", "add", "e2e-safety@example.org", "--name", "Fleur")
-    code = stack.invite("--age", "12", "--name", "Sem", "--caseworker", "e2e-safety@example.org")
+    code = stack.invite("--age", "12", "--name", "Siem", "--caseworker", "e2e-safety@example.org")
     chat = "rest-e2e-safety-form"
     welcome = texts(stack.say(chat, f"/start {code}"))
     assert any("zonder jouw ja" in t for t in welcome), "told at the start"
@@ -74,7 +74,7 @@ def test_an_alarm_inside_a_free_text_answer_mid_form(stack: Stack):
     (alert,) = _alerts_of(stack, chat)
     engine = make_engine(stack.settings)
     with make_session_factory(engine).begin() as session:
-        sem = next(c for c in session.scalars(select(Child)) if c.display_name == "Sem")
+        sem = next(c for c in session.scalars(select(Child)) if c.display_name == "Siem")
         assert alert.child_id == sem.id
         assert alert.caseworker_email == "e2e-safety@example.org"
         # The alarm was not stored as a wish.
