@@ -344,6 +344,20 @@ def test_every_portal_route_is_in_the_matrix() -> None:
     assert normalised == set(CHILD_ROUTES + TEAM_ROUTES + ADMIN_ROUTES + OPEN_ROUTES)
 
 
+def test_every_child_route_checks_access_through_one_provider() -> None:
+    """Each /portal/child route gets its child through `child_access(action)`, so none
+    can skip the access check; the 403 test below checks what the check does."""
+    from bot.web.routers import portal_child
+
+    for route in portal_child.router.routes:
+        assert isinstance(route, APIRoute)
+        providers = [d.call for d in route.dependant.dependencies]
+        assert any(
+            getattr(call, "__qualname__", "") == "child_access.<locals>.provide"
+            for call in providers
+        ), route.path
+
+
 def _fill(path: str, seeded: Seeded, alert: int) -> str:
     return path.format(
         child=seeded.child_a, follow_up=seeded.wish_follow_up, alert=alert, account=seeded.sanne
