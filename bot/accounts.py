@@ -14,9 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.roles import ROLES as ROLES  # re-exported: accounts.ROLES
 from bot.storage.models import Caseworker, utcnow
 
-ROLES = ("caseworker", "teamlead", "admin")
 MIN_PASSWORD_LENGTH = 12
 # Defaults; the portal passes its settings in.
 MAX_FAILED_LOGINS = 5
