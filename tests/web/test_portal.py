@@ -193,11 +193,19 @@ async def test_totp_second_step(
     step = await client.get("/portal/login/totp")
     wrong = await client.post("/portal/login/totp", data={"csrf": csrf_of(step), "code": "000000"})
     assert wrong.status_code == 401
-    ok = await client.post(
-        "/portal/login/totp", data={"csrf": csrf_of(step), "code": pyotp.TOTP(secret).now()}
-    )
+    code = pyotp.TOTP(secret).now()
+    ok = await client.post("/portal/login/totp", data={"csrf": csrf_of(step), "code": code})
     assert ok.headers["location"] == "/portal/"
     assert (await client.get("/portal/team")).status_code == 200
+
+    # Someone who saw the code (and has the password) cannot use it again.
+    other = new_client(app)
+    assert (await login(other, "lead@example.org")).headers["location"] == "/portal/login/totp"
+    again = await other.get("/portal/login/totp")
+    replay = await other.post("/portal/login/totp", data={"csrf": csrf_of(again), "code": code})
+    assert replay.status_code == 401
+    assert (await other.get("/portal/team")).headers["location"] == "/portal/login/totp"
+    assert len(audit_rows(web_db, action="login.totp_failed", allowed=False)) == 2
 
 
 async def test_totp_enrolment(app: FastAPI, seeded: Seeded, web_db: sessionmaker[Session]) -> None:

@@ -169,7 +169,8 @@ async def totp_check(
     code = _text(form, "code", 12).replace(" ", "")
     with db.begin():
         db.add(found.row)
-        if pyotp.TOTP(found.account.totp_secret).verify(code, valid_window=1):
+        # A code is accepted once: replaying it within its 30 seconds fails.
+        if accounts.accept_totp(session=db, account=found.account, code=code):
             sessions.set_stage(session=db, current=found, stage="ok")
             audit.record(session=db, action="login", actor=found.account, detail="totp")
             ok = True
@@ -234,8 +235,11 @@ async def enrol(
         db.add(found.row)
         db.add(found.account)
         secret = found.row.pending_totp
-        if secret and pyotp.TOTP(secret).verify(code, valid_window=1):
-            accounts.set_totp_secret(session=db, account=found.account, secret=secret)
+        step = accounts.totp_step(secret, code) if secret else None
+        if step is not None:
+            accounts.set_totp_secret(
+                session=db, account=found.account, secret=secret, used_step=step
+            )
             sessions.set_stage(session=db, current=found, stage="ok")
             audit.record(
                 session=db,
