@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import accounts, invites
+from bot import accounts
 from bot.age import MAX_AGE, MIN_AGE, age_group, age_on, born_from_age, parse_born
 from bot.cli import fail
 from bot.settings import Settings
@@ -127,11 +127,10 @@ def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # ty
                 loop.assign_child(session=session, child=child, caseworker=caseworker, by=None)
         except repo.NotFound as exc:
             return fail(f"{exc} (add one first: python -m bot caseworker add EMAIL --name NAME)")
-        code = invites.new_code()
-        invite = repo.create_invite(
+        code, invite = repo.issue_invite(
             session=session,
             child=child,
-            code_hash=invites.code_hash(settings.pseudonym_secret, code),
+            secret=settings.pseudonym_secret,
             ttl=timedelta(days=settings.invite_ttl_days),
         )
         print(f"child {child.id}, invite valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")

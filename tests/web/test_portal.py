@@ -59,7 +59,9 @@ def secrets_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def web_settings(tmp_path: Path, fake_rasa: FakeRasa, secrets_env: dict[str, str]) -> Settings:
+def web_settings(
+    tmp_path: Path, fake_rasa: FakeRasa, secrets_env: dict[str, str], web_env: dict[str, str]
+) -> Settings:
     return load_settings(
         make_test_env(
             tmp_path / "var",
@@ -67,6 +69,7 @@ def web_settings(tmp_path: Path, fake_rasa: FakeRasa, secrets_env: dict[str, str
             ACTION_PORT=str(fake_rasa.port),
             DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
             **secrets_env,
+            **web_env,
         )
     )
 
@@ -279,6 +282,22 @@ async def test_pdf_of_the_shared_summary(app: FastAPI, seeded: Seeded) -> None:
     pdf = await client.get(f"/portal/child/{seeded.child_a}/summary.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    ("web_env", "offered"),
+    [
+        ({"TELEGRAM_BOT_USERNAME": "mijnstem_bot"}, False),  # from 16, the default
+        ({"TELEGRAM_BOT_USERNAME": "mijnstem_bot", "TELEGRAM_MIN_AGE": "12"}, True),
+    ],
+)
+async def test_the_letter_offers_telegram_from_the_configured_age(
+    app: FastAPI, seeded: Seeded, offered: bool
+) -> None:
+    client, csrf = await signed_in(app, "sanne@example.org")
+    letter = await client.post(f"/portal/child/{seeded.child_a}/invite", data={"csrf": csrf})
+    assert letter.status_code == 200
+    assert ("https://t.me/mijnstem_bot?start=" in letter.text) is offered  # Lisa is 12
 
 
 async def test_new_invite_letter(app: FastAPI, seeded: Seeded) -> None:

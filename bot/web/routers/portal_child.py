@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import accounts, invites
+from bot import accounts
 from bot.network.circle import people_of_child, render_circle_svg
 from bot.portal import access
 from bot.portal.caseload import invite_state
@@ -32,8 +32,6 @@ from bot.web.portal_deps import ChildAccess, FormDep, child_access
 from bot.web.qr import telegram_link, web_chat_link
 
 router = APIRouter(prefix="/portal/child")
-
-TELEGRAM_MIN_AGE = 16
 
 
 def _colleagues(db: Session, account: Caseworker, child: Child) -> list[Caseworker]:
@@ -206,11 +204,10 @@ async def new_invite(
 ) -> Response:
     user = scope.user
     with scope.begin() as child:
-        code = invites.new_code()
-        invite = repo.create_invite(
+        code, invite = repo.issue_invite(
             session=db,
             child=child,
-            code_hash=invites.code_hash(settings.pseudonym_secret, code),
+            secret=settings.pseudonym_secret,
             ttl=timedelta(days=settings.invite_ttl_days),
         )
         scope.audit(child)
@@ -219,7 +216,9 @@ async def new_invite(
         expires = invite.expires_at
     web = web_chat_link(settings, code)
     telegram = (
-        telegram_link(settings, code) if age is not None and age >= TELEGRAM_MIN_AGE else None
+        telegram_link(settings, code)
+        if age is not None and age >= settings.telegram_min_age
+        else None
     )
     return templates.TemplateResponse(
         request,
