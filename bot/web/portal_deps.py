@@ -52,13 +52,13 @@ class BadForm(Exception):
 
 
 def set_portal_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
+    tokens.set_signed_cookie(
+        response,
         PORTAL_COOKIE,
-        tokens.sign(settings.web_secret, "portal", token),
+        secret=settings.web_secret,
+        purpose="portal",
+        value=token,
         max_age=int(sessions.MAX_AGE.total_seconds()),
-        path="/",
-        httponly=True,
-        secure=True,
         samesite="strict",
     )
 

@@ -63,26 +63,26 @@ class BadRequest(Exception):
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
+    tokens.set_signed_cookie(
+        response,
         SESSION_COOKIE,
-        tokens.sign(settings.web_secret, "session", token),
+        secret=settings.web_secret,
+        purpose="session",
+        value=token,
         max_age=SESSION_COOKIE_AGE,
-        path="/",
-        httponly=True,
         samesite="lax",
-        secure=True,
     )
 
 
 def set_code_cookie(response: Response, settings: Settings, code: str) -> None:
-    response.set_cookie(
+    tokens.set_signed_cookie(
+        response,
         CODE_COOKIE,
-        tokens.sign(settings.web_secret, "code", code),
+        secret=settings.web_secret,
+        purpose="code",
+        value=code,
         max_age=CODE_COOKIE_AGE,
-        path="/",
-        httponly=True,
         samesite="lax",
-        secure=True,
     )
 
 
