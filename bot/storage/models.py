@@ -106,6 +106,9 @@ class Caseworker(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # Base32 TOTP secret (pyotp), encrypted; set once enrolment is confirmed.
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    # The TOTP time step (30-second counter) of the last code accepted: a code is
+    # accepted once, never again within its window (bot/accounts.py, accept_totp).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -40,8 +40,6 @@ log = logging.getLogger("mijnstem.telegram")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # Button payloads kept by PTB's callback data cache (arbitrary_callback_data), newest.
 CALLBACK_DATA_CACHE = 5000
-# The rate limiter waits out a RetryAfter and tries again this many times.
-RATE_LIMIT_RETRIES = 5
 # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -71,7 +69,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(AIORateLimiter(max_retries=settings.telegram_rate_limit_retries))
         .concurrent_updates(PerChatUpdateProcessor())
         .arbitrary_callback_data(CALLBACK_DATA_CACHE)
         .post_init(load_waiting)

@@ -50,12 +50,8 @@ log = logging.getLogger("mijnstem.telegram")
 MEDIA_MESSAGE = "/media_unsupported"
 EDITED_MESSAGE = "/message_edited"
 
-# Rasa answered with an error this many times for one kept message: give up on it, so
-# that one bad message cannot block a chat for ever.
-MAX_ATTEMPTS = 5
-# Waits before sending a reply again after a network error or a RetryAfter that the
-# rate limiter did not absorb (it retries RetryAfter itself first).
-SEND_RETRY_DELAYS = (1.0, 3.0, 10.0, 30.0)
+# How often a kept message is offered to Rasa (TELEGRAM_RASA_ATTEMPTS) and the waits
+# before a reply is sent again (TELEGRAM_SEND_RETRY_DELAYS) are settings (bot/settings.py).
 # Say "ik ben even bezig" at most this often per chat while Rasa is down.
 BUSY_INTERVAL = 60.0
 # Earlier sessions of a chat that a child's own code can lead back to.
@@ -317,7 +313,7 @@ class Bridge:
                         return handed
                     except RasaRejected as exc:
                         attempts = await self._db(pending.count_failure, message_id=item.id)
-                        if attempts < MAX_ATTEMPTS:
+                        if attempts < self.settings.telegram_rasa_attempts:
                             log.warning("kept message of %s refused (%s); trying again later",
                                         short(sender), exc)
                             break
@@ -344,7 +340,8 @@ class Bridge:
         it, and network errors, are retried here, so a reply is not lost to a hiccup.
         False when the rest of the replies cannot reach the chat either."""
         markup = keyboard(item.buttons)
-        for delay in (*SEND_RETRY_DELAYS, None):
+        delays = self.settings.telegram_send_retry_delays
+        for delay in (*delays, None):
             try:
                 if item.photo:
                     await self._send_photo(bot, chat_id, item)
@@ -359,7 +356,7 @@ class Bridge:
                 return True
             except (RetryAfter, NetworkError) as exc:
                 if delay is None:
-                    log.error("reply not sent after %d tries: %s", len(SEND_RETRY_DELAYS) + 1,
+                    log.error("reply not sent after %d tries: %s", len(delays) + 1,
                               type(exc).__name__)
                     return False
                 log.warning("reply not sent yet (%s); trying again in %.0f s",
