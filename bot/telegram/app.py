@@ -109,6 +109,10 @@ def build_application(
         bridge.deliver_followups, interval=settings.followup_delivery_seconds, first=2.0,
         name="deliver the team's answers",
     )
+    job_queue.run_repeating(
+        bridge.invite_checkins, interval=settings.followup_delivery_seconds, first=3.0,
+        name="invite children to a check-in on its day",
+    )
     return application
 
 

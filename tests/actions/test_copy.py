@@ -190,7 +190,9 @@ async def test_sharing_says_where_the_summary_went(configured, settings, domain,
 
 # The safety question is not skippable; the age is asked before the band is known; a
 # message to the caseworker is the child's own idea ("laat maar" cancels it).
-NOT_SKIPPABLE = {"utter_ask_safe_now", "utter_ask_age", "utter_ask_message_to_caseworker"}
+NOT_SKIPPABLE = {"utter_ask_safe_now", "utter_ask_age", "utter_ask_message_to_caseworker",
+                 # "May Sanne see it?": "Nee" is the skip, and sends nothing.
+                 "utter_ask_feeling_share", "utter_ask_checkin_share"}
 
 
 def test_every_question_offers_overslaan_to_the_youngest(domain):
