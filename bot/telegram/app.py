@@ -62,8 +62,9 @@ def build_application(
         responses=responses or DomainResponses.load(),
     )
 
-    async def load_waiting(_: Application) -> None:  # type: ignore[type-arg]
+    async def load_waiting(app: Application) -> None:  # type: ignore[type-arg]
         await bridge.load_waiting()
+        await bridge.set_menu(app.bot)
 
     async def close_rasa(_: Application) -> None:  # type: ignore[type-arg]
         await bridge.rasa.close()

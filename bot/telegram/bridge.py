@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot, Message, Update
+from telegram import Bot, BotCommand, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -71,6 +71,10 @@ CASEWORKER_TEMPLATES = {
 T = TypeVar("T")
 
 
+# The chat's command menu: command -> the domain response that describes it.
+MENU = (("gevoel", "utter_menu_gevoel"),)
+
+
 def short(sender: str) -> str:
     return sender[:11] + "…"
 
@@ -112,6 +116,17 @@ class Bridge:
             self._waiting = set(await self._db(pending.senders))
         except SQLAlchemyError as exc:
             log.error("kept messages cannot be read: %s", type(exc).__name__)
+
+    async def set_menu(self, bot: Bot) -> None:
+        """At start-up: the chat's command menu offers "/gevoel" (issue 11: how I feel,
+        any time), described from the domain. A refusal only costs the menu entry."""
+        try:
+            await bot.set_my_commands(
+                [BotCommand(command, self.responses.text(response))
+                 for command, response in MENU]
+            )
+        except TelegramError as exc:
+            log.warning("command menu not set: %s", type(exc).__name__)
 
     # --- handlers (wired in bot.telegram.app.build_application) -----------------------
 

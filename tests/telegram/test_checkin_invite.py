@@ -41,6 +41,10 @@ def test_checkin_invitation_on_the_day_starts_the_checkin(
     child = ChatView(tg_api, CHILD_CHAT)
     try:
         tg_api.wait_for(lambda: tg_api.polls > 0, timeout=90)
+        # The command menu offers "/gevoel" (how I feel, any time), described from the domain.
+        (menu,) = [c.params for c in tg_api.calls if c.method == "setMyCommands"]
+        assert menu["commands"] == [{"command": "gevoel",
+                                     "description": "Zeg hoe je je voelt 😊"}], menu
         tg_api.send_text(CHILD_CHAT, f"/start {code}")
         child.wait_new(0)
 
