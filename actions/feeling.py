@@ -22,6 +22,8 @@ from actions.names import first_name
 from bot.storage import loop, repo
 
 FEELING_SLOTS = ("feeling", "feeling_why", "feeling_share")
+# A typed feeling with one of these words is asked again with the buttons.
+NEGATION = {"niet", "geen", "nooit"}
 # feeling_result: what became of it.
 SENT, SENT_TEAM, NOT_SENT, CANCELLED, UNLINKED = (
     "sent", "sent_team", "not_sent", "cancelled", "unlinked")
@@ -80,6 +82,11 @@ class ValidateFeelingForm(FormValidation):
     ) -> dict[str, Any]:
         text = latest_text(tracker).strip()
         picked = chosen(tracker, choices("feeling"))
+        typed = next(tracker.get_latest_entity_values("choice"), None) is None
+        if picked is not None and typed and NEGATION & set(text.lower().split()):
+            # "niet blij", "helemaal niet goed": a typed word is not trusted; the
+            # buttons ask again.
+            picked = None
         if picked is None and is_cancel(tracker, text):
             return {"feeling": False, "feeling_why": False, "feeling_share": False,
                     "feeling_result": CANCELLED}

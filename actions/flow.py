@@ -121,7 +121,7 @@ class ActionContinue(TurnAction):
             return [*events, SlotSet("next_step", "wait")]
         elif intent == "greet":
             dispatcher.utter_message(response="utter_greet_back", **names)
-            if step == started and step in RESUMES:
+            if step == started and step in RESUMES and due is None:
                 dispatcher.utter_message(response=RESUMES[step], **names)
             elif step == "done" and due is None:
                 return [*events, *self._returning(dispatcher, turn, domain, names)]

@@ -65,6 +65,9 @@ async def test_emoji_button_typed_word_and_unknown_answer(configured, linked_chi
     assert (await validate(form, "feeling", '/choose{"choice":"bang"}', intent="choose",
                            entities=choice("bang")))[0] == {"feeling": "bang"}
     assert (await validate(form, "feeling", "ik ben best vrolijk"))[0] == {"feeling": "blij"}
+    # A negation is not trusted: "niet blij" is asked again with the buttons.
+    result, said = await validate(form, "feeling", "niet blij")
+    assert result == {"feeling": None} and said == ["utter_feeling_pick_one"]
     result, said = await validate(form, "feeling", "pannenkoek")
     assert result == {"feeling": None} and said == ["utter_feeling_pick_one"]
     result, _ = await validate(form, "feeling", "/skip", intent="skip")
