@@ -251,11 +251,19 @@ def test_feeling_and_checkin_say_honestly_where_it_went(domain):
             text = variant_for(responses[name], band)["text"]
             assert "Verstuurd" not in text and "{caseworker_name}" not in text, (name, band)
     for name in ("utter_ask_feeling_share", "utter_ask_checkin_share"):
+        conditions = []
         for variant in responses[name]:
-            named = any(c.get("name") == "has_caseworker" and c.get("value") is True
-                        for c in variant.get("condition") or [])
+            condition = {c["name"]: c["value"] for c in variant.get("condition") or []}
+            named = condition.get("has_caseworker") is True
             assert ("{caseworker_name}" in variant["text"]) == named, (name, variant)
-            assert named or "team" in variant["text"], (name, variant)
+            if condition.get("has_caseworker") is False:
+                assert "team" in variant["text"], (name, variant)
+            conditions.append(condition)
+        # Rasa picks at random among all matching conditional variants: a child with a
+        # caseworker must never match a team variant (or the other way round).
+        conditional = [c for c in conditions if c]
+        assert all(set(c) == {"has_caseworker", "age_group"} for c in conditional), name
+        assert len({tuple(sorted(c.items())) for c in conditional}) == len(conditional), name
 
 
 def test_checkin_invitation_tells_nothing_private(domain):
