@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         "notices", help="send queued e-mail notices and escalate overdue answers now"
     )
     notices.set_defaults(handler="bot.loop.jobs:notices_command")
+    from bot.loop.checkins import add_parser as add_checkin_parser
+
+    add_checkin_parser(sub)
 
     # Commands implemented in their own modules, imported only when used:
     # each handler is `fn(settings, args) -> int`.
@@ -165,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Commands that read or change data; each run is written to the audit log.
 _AUDITED = {"caseworker", "invite", "summaries", "alerts", "ack", "forget", "export", "close",
-            "rotate-keys", "demo", "notices"}
+            "rotate-keys", "demo", "notices", "checkin"}
 
 
 def _audit(
@@ -181,7 +184,7 @@ def _audit(
     from bot.storage.db import make_engine, make_session_factory
 
     action = f"cli.{args.command}"
-    sub = getattr(args, "caseworker_command", None)
+    sub = getattr(args, "caseworker_command", None) or getattr(args, "checkin_command", None)
     if sub:
         action += f".{sub}"
     child_id = getattr(args, "child_id", None) or getattr(args, "child", None)

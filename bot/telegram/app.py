@@ -60,8 +60,9 @@ def build_application(
         responses=responses or DomainResponses.load(),
     )
 
-    async def load_waiting(_: Application) -> None:  # type: ignore[type-arg]
+    async def load_waiting(app: Application) -> None:  # type: ignore[type-arg]
         await bridge.load_waiting()
+        await bridge.set_menu(app.bot)
 
     async def close_rasa(_: Application) -> None:  # type: ignore[type-arg]
         await bridge.rasa.close()
@@ -106,6 +107,10 @@ def build_application(
     job_queue.run_repeating(
         bridge.deliver_followups, interval=settings.followup_delivery_seconds, first=2.0,
         name="deliver the team's answers",
+    )
+    job_queue.run_repeating(
+        bridge.invite_checkins, interval=settings.followup_delivery_seconds, first=3.0,
+        name="invite children to a check-in on its day",
     )
     return application
 

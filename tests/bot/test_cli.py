@@ -224,3 +224,18 @@ def test_help_loads_no_heavy_module(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "invite" in result.stdout  # the help was printed
     assert result.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_checkin_plan_and_list(run_cli):
+    child = run_cli("invite", "--age", "9", "--name", "Pim").stdout
+    child_id = re.search(r"child (\d+)", child).group(1)  # type: ignore[union-attr]
+    assert "no check-ins planned" in run_cli("checkin", "list").stdout
+    planned = run_cli("checkin", "plan", "--child", child_id, "--date", "2026-12-14",
+                      "--about", "evaluatie zorgplan").stdout
+    assert re.search(rf"check-in \d+ for child {child_id} on 2026-12-14", planned)
+    listed = run_cli("checkin", "list", "--child", child_id).stdout
+    assert f"child {child_id} | 2026-12-14 | planned | evaluatie zorgplan" in listed
+    bad_date = run_cli("checkin", "plan", "--child", child_id, "--date", "14-12-2026", ok=False)
+    assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
+    unknown = run_cli("checkin", "plan", "--child", "999", "--date", "2026-12-14", ok=False)
+    assert unknown.returncode == 2

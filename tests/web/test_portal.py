@@ -569,3 +569,33 @@ async def test_outside_development_leads_and_admins_must_enrol_totp(
         # A caseworker is not forced (TOTP stays available to them).
         sanne = new_client(application)
         assert (await login(sanne, "sanne@example.org")).headers["location"] == "/portal/"
+
+
+async def test_feelings_and_checkin_answers_are_marked(
+    app: FastAPI, seeded: Seeded, web_db: sessionmaker[Session]
+) -> None:
+    """Issue 11: a shared feeling shows with its emoji and the child's words; a
+    check-in's answers are marked with the check-in (its date, and which question)."""
+    from datetime import date
+
+    from bot.storage import loop, repo
+
+    with web_db.begin() as session:
+        child = repo.get_child(session=session, child_id=seeded.child_a)
+        loop.add_child_message(session=session, child=child, kind="feeling",
+                               feeling="zenuwachtig", text="morgen een toets")
+        checkin = loop.plan_checkin(session=session, child=child, due_on=date(2026, 12, 14),
+                                    about="evaluatie zorgplan")
+        loop.add_child_message(session=session, child=child, kind="checkin",
+                               checkin_id=checkin.id, part="discuss",
+                               text="vaker naar papa <b>graag</b>")
+    client, _ = await signed_in(app, "sanne@example.org")
+    page = await client.get(f"/portal/child/{seeded.child_a}")
+    assert page.status_code == 200
+    assert "Gevoel" in page.text and "😬 zenuwachtig" in page.text
+    assert "morgen een toets" in page.text
+    assert "Check-in voor 14-12-2026: wat besproken moet worden" in page.text
+    assert "check-in voor 14-12-2026: wat besproken moet worden" in page.text
+    assert "vaker naar papa &lt;b&gt;graag&lt;/b&gt;" in page.text
+    # Like any message: each has its answer form.
+    assert page.text.count('class="answer no-print"') >= 2

@@ -34,6 +34,7 @@ from starlette.datastructures import FormData
 from bot import invites
 from bot.network.circle import child_circle_png
 from bot.settings import Settings
+from bot.storage.models import Child
 from bot.web import tokens
 from bot.web.chat_service import (
     MAX_BODY_BYTES,
@@ -146,12 +147,26 @@ async def index() -> Response:
     return RedirectResponse("/chat", status_code=303)
 
 
+# The page's own buttons: command -> what the child's bubble shows (a picture, no words).
+PAGE_COMMANDS = {"gevoel": "😊"}
+
+
+def _age_group(db: Any, child_id: int | None) -> str | None:
+    """The linked child's age band today (the page reads aloud by default for 6-9)."""
+    if child_id is None:
+        return None
+    with db.begin():
+        child = db.get(Child, child_id)
+        return child.current_age_group if child is not None else None
+
+
 @router.get("/chat")
 async def chat_page(
     request: Request,
     service: ChatDep,
     settings: SettingsDep,
     templates: TemplatesDep,
+    db: DbDep,
     code: str | None = None,
 ) -> Response:
     if code is not None:
@@ -187,6 +202,7 @@ async def chat_page(
             "buttons": [title for title, _ in chat.open_buttons],
             "pending_text": chat.pending_text or "",
             "max_chars": settings.web_max_message_chars,
+            "age_group": await run_in_threadpool(_age_group, db, chat.child_id),
         },
     )
     set_session_cookie(response, settings, token)  # a visit extends the cookie's life
@@ -405,7 +421,13 @@ async def _read_json(request: Request, max_chars: int) -> dict[str, Any]:
 
 
 def _message_from(body: dict[str, Any], chat: WebChat, max_chars: int) -> tuple[str, str, bool]:
-    """(text for Rasa, the child's bubble, typed?) from {"text": ...} or {"button": n}."""
+    """(text for Rasa, the child's bubble, typed?) from {"text": ...}, {"button": n} or
+    {"command": "gevoel"} (the page's own buttons, e.g. "Hoe voel ik me?")."""
+    if "command" in body:
+        command = body["command"]
+        if command not in PAGE_COMMANDS:
+            raise BadRequest(400, "invalid_request")
+        return f"/{command}", PAGE_COMMANDS[command], False
     if "button" in body:
         index = body["button"]
         buttons = chat.open_buttons

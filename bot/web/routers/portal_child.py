@@ -67,6 +67,7 @@ async def child_page(
             for f in follow_ups
         ]
         messages = loop.messages_for_child(session=db, child_id=child.id)
+        checkins = {c.id: c for c in loop.checkins(session=db, child_id=child.id)}
         unread_summaries = db.scalar(
             select(SharedSummary.id)
             .where(SharedSummary.child_id == child.id, SharedSummary.read_at.is_(None))
@@ -83,6 +84,7 @@ async def child_page(
             "view": shared_view(session=db, child_id=child.id),
             "items": items,
             "messages": messages,
+            "checkins": checkins,
             "has_unread": unread_summaries is not None or any(m.read_at is None for m in messages),
             "history": history,
             "names": names,
