@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
-from bot.settings import Settings
-from bot.storage import loop, migrate, repo
-from bot.storage.db import make_engine, make_session_factory
+# Building the parser (`python -m bot --help`) must stay cheap: the database layer is
+# imported when the command runs.
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def checkin_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+    from bot.storage.db import make_engine, make_session_factory
+
     engine = make_engine(settings)
     try:
         migrate.upgrade(engine)
@@ -50,6 +55,8 @@ def _fail(message: str) -> int:
 
 
 def _plan(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from bot.storage import loop, repo
+
     try:
         due_on = date.fromisoformat(args.date)
     except ValueError:
@@ -66,6 +73,8 @@ def _plan(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
 
 def _list(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from bot.storage import loop
+
     with factory.begin() as session:
         found = loop.checkins(session=session, child_id=args.child)
         if not found:
