@@ -80,7 +80,7 @@ LEVELS = tuple(int(n) for n in (_option("--levels") or "").split(",") if n) or (
 MAX_CHATS = LEVELS[-1]
 # Periods per capacity step, i.e. messages per chat per step. One: with up to nine steps
 # per bot, two would not fit the 10 minutes; the chats carry on from step to step, so a
-# step's load is that of chats in the middle of their conversations, not a cold start.
+# step after the first is mostly chats in the middle of their conversations.
 STEP_PERIODS = 1
 # A chat's offset in the period: the golden-ratio sequence spreads any first N chats
 # evenly over the period, so a step's load is even whichever N it has.
