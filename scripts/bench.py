@@ -93,7 +93,7 @@ BUDGET_SECONDS = 600.0
 # What the run needs after the stock bot's capacity search, and after ours (measured on
 # this machine, with some margin): the stock bot's search must leave ours its time.
 AFTER_STOCK_CAPACITY = 270.0
-AFTER_OUR_CAPACITY = 100.0
+AFTER_OUR_CAPACITY = 120.0
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mijnstem"
 RESULT = PROJECT_ROOT / "var" / "bench.json"
 
