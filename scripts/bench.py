@@ -15,7 +15,8 @@ Both bots are built and measured here, on this machine, on loopback:
   a step is judged once all its messages are answered. A step that sent nothing is an
   error, never a figure;
 - ours also over the full Telegram path: the fake Bot API (tests/fakes/telegram_api.py)
-  on loopback, the real bridge process, Rasa, the action server and the database.
+  on loopback, the real bridge process, Rasa, the action server and the database, with
+  16-year-olds (Telegram's minimum age; younger children are sent to the web chat).
 
 Correctness under load is checked on the way: every message answered, in order within
 its chat, no answer in another chat (REST: `recipient_id`; Telegram: each chat's
@@ -23,8 +24,15 @@ transcript is exactly the one a lone chat gets), and every wish and answer in th
 database. The stock bot is the set of files `rasa init` writes (rasa/cli/initial_project
 of the installed Rasa), copied once into ~/.cache/mijnstem/ and trained fresh each run.
 
-Prints one table with the ratios to stock and writes var/bench.json. Noisy on a shared
-machine: compare ratios from one run, not figures from different runs.
+Prints one table with the ratios to stock and each target of issue 10 met or not, and
+writes var/bench.json (with the time of each phase). A full run should take 8-9
+minutes on a quiet 2-core machine (estimated from reduced runs); the capacity search
+skips steps that would not fit in 10 minutes (the table then shows ">=N"). Noisy on a
+shared machine: compare ratios from one run, not figures from different runs.
+Correctness under load is also checked over REST: every finished conversation's
+answers are the lone chat's.
+
+    .venv/bin/python -m scripts.bench [--quick] [--chats N] [--levels 10,25,50]
 """
 
 from __future__ import annotations
