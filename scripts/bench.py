@@ -66,7 +66,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.storage import repo
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import Answer, Invite, Wish
-from tests.e2e.stack import Stack, free_port, start_stack
+from tests.e2e.stack import Stack, free_port, private_model, start_stack
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
 
@@ -283,6 +283,10 @@ def make_invites(settings: Settings, count: int, age: int = 15) -> list[str]:
 
 
 def start_ours(var_dir: Path) -> tuple[Bot, Stack, float]:
+    # The model first, outside the clock: models/ is shared, and when another checkout's
+    # training pruned ours, ensure_model retrains it (that is training, not start-up).
+    var_dir.mkdir(parents=True, exist_ok=True)
+    private_model(var_dir)
     started = time.monotonic()
     stack = start_stack(var_dir)
     code = make_invites(stack.settings, 1)[0]
