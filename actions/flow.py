@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Turn, TurnAction
+from actions.checkin import today_due
 from actions.common import (
     DB_ERRORS,
     clear_step,
@@ -40,6 +41,7 @@ INTROS = {
     "trusted": "utter_trusted_intro", "say": "utter_say_intro",
     "continuity": "utter_continuity_intro", "heard": "utter_heard_intro",
 }
+QUIET_AFTER = {"action_after_caseworker_message", "action_after_feeling", "action_after_checkin"}
 RESUMES = {
     "wishes": "utter_resume_wishes", "people": "utter_resume_people",
     "trusted": "utter_resume_trusted", "say": "utter_resume_say",
@@ -74,8 +76,9 @@ class ActionContinue(TurnAction):
             return [SlotSet("next_step", "need_code")]
 
         just_linked = tracker.get_slot("link_result") == "linked" and _after_link(tracker)
-        # Back from a message to the caseworker: resume quietly (no "all done" again).
-        quiet = tracker.latest_action_name == "action_after_caseworker_message"
+        # Back from a message to the caseworker, a feeling or a check-in: resume quietly
+        # (no "all done" again).
+        quiet = tracker.latest_action_name in QUIET_AFTER
         if conversation is None:
             if not _after_link(tracker) and not quiet:
                 dispatcher.utter_message(response="utter_ask_code")
@@ -95,6 +98,15 @@ class ActionContinue(TurnAction):
         step = next_step(linked=True, age_known=age_group is not None, done=done)
         intent = latest_intent(tracker)
         started = tracker.get_slot("step_started")
+        # A check-in planned for today or before (issue 11) comes first, at the next
+        # visit or message; the interview resumes after it.
+        due = None
+        if (not just_linked and not _after_link(tracker) and step not in ("need_code", "ask_age")
+                and tracker.latest_action_name != "action_after_checkin"):
+            try:
+                due = today_due(turn)
+            except DB_ERRORS:
+                due = None
 
         if just_linked:
             dispatcher.utter_message(response="utter_welcome", **names)
@@ -109,9 +121,9 @@ class ActionContinue(TurnAction):
             return [*events, SlotSet("next_step", "wait")]
         elif intent == "greet":
             dispatcher.utter_message(response="utter_greet_back", **names)
-            if step == started and step in RESUMES:
+            if step == started and step in RESUMES and due is None:
                 dispatcher.utter_message(response=RESUMES[step], **names)
-            elif step == "done":
+            elif step == "done" and due is None:
                 return [*events, *self._returning(dispatcher, turn, domain, names)]
         elif step == "done" and _is_free_text(tracker) and self._keep(dispatcher, turn, tracker,
                                                                       names):
@@ -122,6 +134,8 @@ class ActionContinue(TurnAction):
 
         if tracker.latest_action_name == "age_form" and not (tracker.active_loop or {}).get("name"):
             dispatcher.utter_message(response="utter_age_thanks", **names)
+        if due is not None:
+            return [*events, SlotSet("next_step", "checkin")]
         if step in INTROS and step != started:
             if not (just_linked and step == STEPS[0]):
                 # The welcome leads into the first topic: no intro on the first turn.

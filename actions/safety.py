@@ -159,7 +159,12 @@ class ActionSafetyAlarm(TurnAction):
 
 class ActionSafetyConcern(TurnAction):
     """A concern: a gentle answer and help offered, no urgent alert. The second concern
-    in a conversation is an alarm (helplines and an alert)."""
+    in a conversation is an alarm (helplines and an alert).
+
+    A concern of unclear kind (the learned layer or the classifier alone, no rule named
+    it) is a question, not a conclusion: the bot asks how the child is without saying
+    "dat is niet fijn", and it does not count towards the second concern (about 3% of
+    everyday answers get one: two in one conversation must not page the team)."""
 
     keep_replies = True
 
@@ -170,14 +175,16 @@ class ActionSafetyConcern(TurnAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
         turn: Turn,
     ) -> list[dict[str, Any]]:
+        category, start, end = _signal(tracker)
+        unclear = category == UNCLEAR
         seen = int(tracker.get_slot("safety_concerns") or 0)
-        counted = [SlotSet("safety_concerns", seen + 1)]
-        if seen >= 1:
-            _, start, end = _signal(tracker)
+        counted = [] if unclear else [SlotSet("safety_concerns", seen + 1)]
+        if seen >= 1 and not unclear:
             events = _alarm(dispatcher, tracker, turn, REPEATED_CONCERN_CATEGORY, start, end,
                             immediate=False)
             return events + counted
-        dispatcher.utter_message(response="utter_safety_concern")
+        dispatcher.utter_message(
+            response="utter_safety_concern_unclear" if unclear else "utter_safety_concern")
         return [SlotSet("safe_now", None), SlotSet("safety_reasks", 0),
                 SlotSet("safety_let_go", 0), SlotSet("safety_level", CONCERN), *counted]
 

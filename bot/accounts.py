@@ -9,14 +9,16 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.roles import ROLES as ROLES  # re-exported: accounts.ROLES
 from bot.storage.models import Caseworker, utcnow
 
-ROLES = ("caseworker", "teamlead", "admin")
 MIN_PASSWORD_LENGTH = 12
 # Defaults; the portal passes its settings in.
 MAX_FAILED_LOGINS = 5
@@ -173,10 +175,54 @@ def _spend_time(password: str) -> None:
         _hasher.verify(_DUMMY_HASH, password)
 
 
-def set_totp_secret(*, session: Session, account: Caseworker, secret: str | None) -> None:
-    """Store (or with None remove) the confirmed TOTP secret; encrypted at rest."""
+def set_totp_secret(
+    *, session: Session, account: Caseworker, secret: str | None, used_step: int | None = None
+) -> None:
+    """Store (or with None remove) the confirmed TOTP secret; encrypted at rest.
+    `used_step`: the time step of the code that confirmed it (from `totp_step`), so that
+    this code cannot sign in as well."""
     account.totp_secret = secret
+    account.totp_last_step = used_step if secret is not None else None
     session.flush()
+
+
+def totp_step(secret: str, code: str, *, now: datetime | None = None) -> int | None:
+    """The time step (30-second counter) whose code `code` is, within one step of `now`
+    either way (a phone's clock may be a little off, as pyotp's `valid_window=1`); None
+    when it matches none."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now or utcnow())
+    for step in (current - 1, current, current + 1):
+        if pyotp.utils.strings_equal(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def accept_totp(
+    *, session: Session, account: Caseworker, code: str, now: datetime | None = None
+) -> bool:
+    """True when `code` is a valid TOTP code of the account's secret and no code of this
+    or a later time step was accepted before: a code works once, even by a second
+    request at the same moment (one conditional UPDATE decides)."""
+    if not account.totp_secret:
+        return False
+    step = totp_step(account.totp_secret, code, now=now)
+    if step is None:
+        return False
+    done = session.execute(
+        update(Caseworker)
+        .where(
+            Caseworker.id == account.id,
+            or_(Caseworker.totp_last_step.is_(None), Caseworker.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    accepted = bool(getattr(done, "rowcount", 0) == 1)
+    if accepted:
+        # The row holds it already: update the loaded copy without marking it changed.
+        set_committed_value(account, "totp_last_step", step)
+    return accepted
 
 
 def set_active(*, session: Session, account: Caseworker, active: bool) -> None:

@@ -26,6 +26,10 @@ COMMANDS: dict[str, str] = {
     # "Vergeet mij": erase what the child said, after a confirmation (actions/forget.py).
     "vergeet": "forget_me",
     "wis": "forget_me",
+    # "Hoe voel ik me?" at any time (actions/feeling.py); the check-in before a meeting
+    # (actions/checkin.py), also the Telegram invitation's button.
+    "gevoel": "tell_feeling",
+    "checkin": "start_checkin",
 }
 
 # A code typed on its own or inside a sentence: "mijn code is k7mp-q2xr".

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+# Only what building the parser needs: every command imports its own modules when it
+# runs (`python -m bot --help` loads no SQLAlchemy, Alembic, pydantic or argon2).
+from bot.age import MAX_AGE, MIN_AGE
+from bot.roles import ROLES
 
-from bot import accounts, audit, invites
-from bot.age import MAX_AGE, MIN_AGE, age_group, age_on, born_from_age, parse_born
-from bot.settings import Settings, SettingsError, load_settings
-from bot.storage import loop, migrate, repo
-from bot.storage.db import make_engine, make_session_factory
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     cw_add = cw_sub.add_parser("add", help="add a caseworker")
     cw_add.add_argument("email")
     cw_add.add_argument("--name", required=True)
-    cw_add.add_argument("--role", choices=accounts.ROLES, default="caseworker")
+    cw_add.add_argument("--role", choices=ROLES, default="caseworker")
     cw_add.add_argument("--team", help="team name (team leads see their team's children)")
     cw_pw = cw_sub.add_parser(
         "password", help="set a portal password, read from standard input (no echo)"
@@ -53,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         "notices", help="send queued e-mail notices and escalate overdue answers now"
     )
     notices.set_defaults(handler="bot.loop.jobs:notices_command")
+    from bot.loop.checkins import add_parser as add_checkin_parser
+
+    add_checkin_parser(sub)
 
     # Commands implemented in their own modules, imported only when used:
     # each handler is `fn(settings, args) -> int`.
@@ -96,17 +98,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> int:
+def fail(message: str) -> int:
+    """An error for the operator on stderr; exit code 2 (the command modules use it too)."""
     print(f"error: {message}", file=sys.stderr)
     return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from bot.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
 
     handler = getattr(args, "handler", None)
     if handler:
@@ -118,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ModuleNotFoundError as exc:
             if exc.name is None or not module_name.startswith(exc.name):
                 raise
-            return _fail(f"'{args.command}' is not available in this version")
+            return fail(f"'{args.command}' is not available in this version")
         func = getattr(module, func_name)
         rc: int | None = None
         try:
@@ -145,29 +150,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return chat(settings, sender=args.sender)
 
+    from sqlalchemy.exc import OperationalError
+
+    from bot.cli_commands import database_command
+
     rc = None
     try:
-        rc = _database_command(args, settings)
+        rc = database_command(args, settings)
         return rc
     except OperationalError as exc:
-        return _fail(f"the database cannot be reached ({exc.orig}); is DATABASE_URL right?")
+        return fail(f"the database cannot be reached ({exc.orig}); is DATABASE_URL right?")
     finally:
         if rc is not None:
-            _audit(settings, args, rc)
+            # database_command brought the database to the head already.
+            _audit(settings, args, rc, migrated=True)
 
 
 # Commands that read or change data; each run is written to the audit log.
 _AUDITED = {"caseworker", "invite", "summaries", "alerts", "ack", "forget", "export", "close",
-            "rotate-keys", "demo", "notices"}
+            "rotate-keys", "demo", "notices", "checkin"}
 
 
-def _audit(settings: Settings, args: argparse.Namespace, rc: int | None) -> None:
+def _audit(
+    settings: Settings, args: argparse.Namespace, rc: int | None, *, migrated: bool = False
+) -> None:
     """Record the command in the audit log (after it ran, so `forget` is recorded too).
-    Never holds child content: the command, its target and the exit code."""
+    Never holds child content: the command, its target and the exit code. `migrated`:
+    this process migrated the database already (Alembic costs a few tenths of a second)."""
     if args.command not in _AUDITED:
         return
+    from bot import accounts, audit
+    from bot.storage import migrate
+    from bot.storage.db import make_engine, make_session_factory
+
     action = f"cli.{args.command}"
-    sub = getattr(args, "caseworker_command", None)
+    sub = getattr(args, "caseworker_command", None) or getattr(args, "checkin_command", None)
     if sub:
         action += f".{sub}"
     child_id = getattr(args, "child_id", None) or getattr(args, "child", None)
@@ -182,7 +199,8 @@ def _audit(settings: Settings, args: argparse.Namespace, rc: int | None) -> None
     try:
         engine = make_engine(settings)
         try:
-            migrate.upgrade(engine)
+            if not migrated:
+                migrate.upgrade(engine)
             with make_session_factory(engine).begin() as session:
                 audit.record(
                     session=session, action=action, actor=audit.cli_actor(), target=target,
@@ -194,157 +212,3 @@ def _audit(settings: Settings, args: argparse.Namespace, rc: int | None) -> None
             engine.dispose()
     except Exception as exc:  # noqa: BLE001 - the command itself already ran
         print(f"warning: not written to the audit log ({type(exc).__name__})", file=sys.stderr)
-
-
-def _database_command(args: argparse.Namespace, settings: Settings) -> int:
-    engine = make_engine(settings)
-    migrate.upgrade(engine)
-    factory = make_session_factory(engine)
-    try:
-        if args.command == "migrate":
-            print("database is up to date")
-            return 0
-        if args.command == "caseworker" and args.caseworker_command == "password":
-            return _caseworker_password(factory, args)
-        if args.command == "caseworker":
-            return _caseworker_add(factory, args)
-        if args.command == "invite":
-            return _invite(factory, settings, args)
-        if args.command == "summaries":
-            return _summaries(factory, args)
-    finally:
-        engine.dispose()
-    return _fail(f"unknown command {args.command}")
-
-
-def _caseworker_add(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    try:
-        with factory.begin() as session:
-            account = accounts.create(
-                session=session, email=args.email, name=args.name, role=args.role,
-                team=args.team,
-            )
-            team = f", team {account.team}" if account.team else ""
-            print(f"{account.role} {account.id}: {account.name} <{account.email}>{team}")
-    except accounts.AccountError as exc:
-        return _fail(str(exc))
-    except IntegrityError:
-        return _fail(f"a caseworker with email {args.email} already exists")
-    print(f"set a portal password with: python -m bot caseworker password {args.email}")
-    return 0
-
-
-def _read_password() -> str | None:
-    """From a terminal: twice, without echo. Piped: the first line of standard input."""
-    if sys.stdin.isatty():
-        import getpass
-
-        first = getpass.getpass("New password: ")
-        if getpass.getpass("Again: ") != first:
-            return None
-        return first
-    line = sys.stdin.readline()
-    return line.rstrip("\r\n")
-
-
-def _caseworker_password(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    with factory.begin() as session:
-        account = accounts.get_by_email(session=session, email=args.email)
-        if account is None:
-            return _fail(f"no caseworker with email {args.email}")
-        password = _read_password()
-        if password is None:
-            return _fail("the two passwords differ; nothing changed")
-        try:
-            accounts.set_password(session=session, account=account, password=password)
-        except accounts.AccountError as exc:
-            return _fail(str(exc))
-        print(f"password set for {account.email}")
-    return 0
-
-
-def _invite(factory, settings: Settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    if args.age is not None and args.born is not None:
-        return _fail("give --age or --born, not both")
-    if args.age is not None and not MIN_AGE <= args.age <= MAX_AGE:
-        return _fail(f"--age must be between {MIN_AGE} and {MAX_AGE}")
-    born = born_from_age(args.age) if args.age is not None else None
-    age = args.age
-    if args.born is not None:
-        try:
-            year, month = parse_born(args.born)
-        except ValueError:
-            return _fail("--born must be a year and month: YYYY-MM")
-        born = f"{year:04d}-{month:02d}"
-        age = age_on(born)
-        if not MIN_AGE <= age <= MAX_AGE:
-            return _fail(f"--born gives age {age}; it must be between {MIN_AGE} and {MAX_AGE}")
-    if args.qr and not Path(args.qr).resolve().parent.is_dir():
-        return _fail(f"--qr: the folder of {args.qr} does not exist")
-    with factory.begin() as session:
-        try:
-            caseworker = (
-                repo.get_caseworker(session=session, email=args.caseworker)
-                if args.caseworker
-                else None
-            )
-            if args.child is not None:
-                child = repo.get_child(session=session, child_id=args.child)
-            else:
-                child = repo.create_child(
-                    session=session,
-                    display_name=args.name,
-                    age=age,
-                    age_group=age_group(age) if age is not None else None,
-                    caseworker=caseworker,
-                    born=born,
-                )
-                child.team = args.team or (caseworker.team if caseworker else None)
-                loop.assign_child(session=session, child=child, caseworker=caseworker, by=None)
-        except repo.NotFound as exc:
-            return _fail(f"{exc} (add one first: python -m bot caseworker add EMAIL --name NAME)")
-        code = invites.new_code()
-        invite = repo.create_invite(
-            session=session,
-            child=child,
-            code_hash=invites.code_hash(settings.pseudonym_secret, code),
-            ttl=timedelta(days=settings.invite_ttl_days),
-        )
-        print(f"child {child.id}, invite valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
-        print(f"web chat: {settings.public_web_url}/chat?code={code}")
-        # Telegram only from TELEGRAM_MIN_AGE (16): no link and no QR code below that,
-        # or when the age is not known (the bridge refuses such a chat too).
-        telegram = child.age is not None and child.age >= settings.telegram_min_age
-        if settings.telegram_bot_username and telegram:
-            start = code.replace("-", "")
-            deep_link = f"https://t.me/{settings.telegram_bot_username}?start={start}"
-            print(f"telegram: {deep_link}")
-        elif settings.telegram_bot_username:
-            print(f"telegram: not offered (from {settings.telegram_min_age}; use the web chat)")
-        if args.qr:
-            from bot.web.qr import write_invite_qr
-
-            shown = settings if telegram else settings.model_copy(
-                update={"telegram_bot_username": None})
-            print(f"QR codes: {write_invite_qr(args.qr, settings=shown, code=code)}")
-        print(f"the child sends: /start {code}")
-        print(code)
-    return 0
-
-
-def _summaries(factory, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    with factory.begin() as session:
-        try:
-            summaries = repo.list_shared_summaries(
-                session=session, caseworker_email=args.caseworker
-            )
-        except repo.NotFound as exc:
-            return _fail(str(exc))
-        if not summaries:
-            print("Er zijn nog geen gedeelde samenvattingen.")
-        for summary in summaries:
-            child = summary.child_id
-            when = f"{summary.created_at:%Y-%m-%d %H:%M} UTC"
-            print(f"--- samenvatting {summary.id} | kind {child} | {when}")
-            print(summary.body)
-    return 0

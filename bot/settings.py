@@ -20,11 +20,16 @@ import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography.fernet import Fernet
-from pydantic import AliasChoices, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.storage.files import ensure_private_dir, write_private_file
 
@@ -145,6 +150,28 @@ class Settings(BaseSettings):
         default=10_000, validation_alias=_env("TELEGRAM_MAX_CHATS_IN_MEMORY"))
     # Telegram is offered to children of this age and older (docs/telegram.md).
     telegram_min_age: int = Field(default=16, validation_alias=_env("TELEGRAM_MIN_AGE"))
+    # A kept message Rasa answered with an error this many times is given up, so that
+    # one bad message cannot block a chat for ever.
+    telegram_rasa_attempts: int = Field(
+        default=5, ge=1, validation_alias=_env("TELEGRAM_RASA_ATTEMPTS"))
+    # Seconds to wait before sending a reply again after a network error or a RetryAfter
+    # the rate limiter did not absorb; one more try than there are waits. Comma-separated
+    # in the environment.
+    telegram_send_retry_delays: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=(1.0, 3.0, 10.0, 30.0), validation_alias=_env("TELEGRAM_SEND_RETRY_DELAYS"))
+    # How often PTB's rate limiter retries a request Telegram answered with RetryAfter.
+    telegram_rate_limit_retries: int = Field(
+        default=5, ge=0, validation_alias=_env("TELEGRAM_RATE_LIMIT_RETRIES"))
+
+    # The web chat's limits (docs/web-chat.md): messages per chat and per minute,
+    # attempts to start (enter a code) per client address and per minute, and the
+    # longest message (at most the 4000 characters Rasa's channel keeps).
+    web_messages_per_minute: int = Field(
+        default=20, ge=1, validation_alias=_env("WEB_MESSAGES_PER_MINUTE"))
+    web_starts_per_minute: int = Field(
+        default=10, ge=1, validation_alias=_env("WEB_STARTS_PER_MINUTE"))
+    web_max_message_chars: int = Field(
+        default=4000, ge=1, le=4000, validation_alias=_env("WEB_MAX_MESSAGE_CHARS"))
 
     # Privacy (docs/privacy.md): tracker events older than this are purged; a closed
     # case's data is erased this long after `python -m bot close`; alerts are deleted
@@ -220,6 +247,19 @@ class Settings(BaseSettings):
         if isinstance(data, Mapping):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
         return data
+
+    @field_validator("telegram_send_retry_delays", mode="before")
+    @classmethod
+    def _delays(cls, value: Any) -> Any:
+        """`1,3,10,30` in the environment; every wait at least 0."""
+        if isinstance(value, str):
+            try:
+                value = tuple(float(part) for part in value.split(",") if part.strip())
+            except ValueError:
+                raise ValueError("TELEGRAM_SEND_RETRY_DELAYS: seconds, comma-separated") from None
+        if isinstance(value, (tuple, list)) and any(float(v) < 0 for v in value):
+            raise ValueError("TELEGRAM_SEND_RETRY_DELAYS: no negative waits")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:

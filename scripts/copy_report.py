@@ -6,7 +6,16 @@ the pieces of summary lines (utter_label_*), which are never a message of their 
 Placeholders ({items}, {current_person}) count as one word, emoji as none.
 
 Run: .venv/bin/python -m scripts.copy_report [--max-young 12] [--json FILE]
+         [--before REV]
 Exits non-zero when the 6-9 average is above --max-young.
+
+`--before REV` also computes the figures at an earlier commit (its `domain.yml`, or its
+`domain/` folder, read with `git show`), for the before/after table in
+docs/interview.md. Its typical interview is counted from that domain's forms: every
+required slot is asked once per form, the wish form's once per wish, the person_*
+slots once per person, and "help finding someone" and per-item sharing not at all
+(the typical child has someone and shares everything at once). That is how the
+interview worked before issue 11 for every band.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ import argparse
 import json
 import re
 import statistics
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +120,70 @@ def typical_questions(band: str | None) -> dict[str, int]:
     return out
 
 
+def domain_at(rev: str) -> dict[str, Any]:
+    """The domain as it was at `rev` (one domain.yml, or the domain/ folder)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        listed = subprocess.run(
+            ["git", "ls-tree", "--name-only", rev, "domain/"], cwd=PROJECT_ROOT,
+            capture_output=True, text=True, check=True).stdout.split()
+        files = [f for f in listed if f.endswith(".yml")] or ["domain.yml"]
+        for name in files:
+            content = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=PROJECT_ROOT,
+                                     capture_output=True, text=True, check=True).stdout
+            (folder / Path(name).name).write_text(content, encoding="utf-8")
+        return load_domain(folder)
+
+
+# Asked only when the typical child needs them (see the module docstring).
+NOT_ASKED_TYPICALLY = {"trusted_help", "share_item"}
+
+
+def typical_questions_from_forms(domain: dict[str, Any]) -> dict[str, int]:
+    """The typical interview counted from the forms of a domain before issue 11."""
+    forms = domain["forms"]
+
+    def asked(form: str) -> list[str]:
+        return [s for s in forms.get(form, {}).get("required_slots", [])
+                if s not in NOT_ASKED_TYPICALLY]
+
+    people_slots = asked("people_form")
+    per_person = [s for s in people_slots if s.startswith("person_")]
+    out = {
+        "wishes": TYPICAL["wishes"] * len(asked("wish_form")),
+        "people": len(people_slots) - len(per_person) + TYPICAL["people"] * len(per_person),
+        "trusted": len(asked("trusted_form")), "say": len(asked("say_form")),
+        "continuity": len(asked("continuity_form")), "heard": len(asked("heard_form")),
+        "share": len(asked("share_form")),
+    }
+    out["total"] = sum(out.values())
+    return out
+
+
+def before_after(rev: str, domain: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per band: questions in a typical interview and mean words per bot message, at
+    `rev` and now."""
+    old = domain_at(rev)
+    old_words, new_words = report(old), report(domain)
+    old_questions = typical_questions_from_forms(old)
+    return {
+        band: {
+            "questions_before": old_questions["total"],
+            "questions_after": typical_questions(band)["total"],
+            "mean_words_before": old_words[band]["mean_words"],
+            "mean_words_after": new_words[band]["mean_words"],
+        }
+        for band in AGE_GROUPS
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domain", default=str(PROJECT_ROOT / "domain"))
     parser.add_argument("--max-young", type=float, default=12.0)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--before", metavar="REV",
+                        help="also compare with the domain at this git revision")
     args = parser.parse_args(argv)
     domain = load_domain(Path(args.domain))
     figures: dict[str, Any] = {"all": report(domain), "own_variant": report(domain, own_only=True),
@@ -131,6 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     for band, q in figures["questions"].items():
         print(f"{band:8} {q['total']:3}  " + ", ".join(f"{k} {v}" for k, v in q.items()
                                                      if k != "total"))
+    if args.before:
+        figures["before_after"] = before_after(args.before, domain)
+        print(f"-- before ({args.before}) and after: questions in a typical interview, "
+              "mean words per bot message")
+        print(f"{'band':8} {'questions':>14} {'mean words':>14}")
+        for band, f in figures["before_after"].items():
+            print(f"{band:8} {f['questions_before']:6} -> {f['questions_after']:3} "
+                  f"{f['mean_words_before']:7} -> {f['mean_words_after']:4}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0 if figures["all"]["6-9"]["mean_words"] <= args.max_young else 1

@@ -48,13 +48,18 @@ INTERRUPTIONS: dict[str, tuple[str, list[str]]] = {
     "react_disagree": ("resume", ["action_store_reaction"]),
     "react_own_words": ("leave", ["action_start_caseworker_message", "caseworker_message_form"]),
     "write_caseworker": ("leave", ["action_start_caseworker_message", "caseworker_message_form"]),
+    # "Hoe voel ik me?" and the check-in (actions/feeling.py, actions/checkin.py): their
+    # own forms, after which action_continue brings the child back to where they were.
+    "tell_feeling": ("leave", ["action_start_feeling", "feeling_form"]),
+    "start_checkin": ("leave", ["action_start_checkin", "checkin_form"]),
 }
 
 # Forms that read these intents as answers instead of being interrupted by them: the
 # safety check does not drop the subject after "stop", "laat maar" or "doei".
 ANSWERED_BY_FORM: dict[str, set[str]] = {
     "safety_form": {"stop", "goodbye", "greet", "redo_topic", "write_caseworker",
-                    "react_thanks", "react_disagree", "react_own_words"},
+                    "react_thanks", "react_disagree", "react_own_words", "tell_feeling",
+                    "start_checkin"},
     # "Wat wil je tegen je jeugdzorgwerker zeggen?" is answered, not interrupted, by
     # "ik wil tegen Sanne zeggen dat...".
     "heard_form": {"write_caseworker"},

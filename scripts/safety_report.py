@@ -1,6 +1,7 @@
 """Recall and false alarms of safety detection, per tier.
 
-    .venv/bin/python -m scripts.safety_report                 # the rule layer alone
+    .venv/bin/python -m scripts.safety_report                 # the detector (rules and
+                                                              # learned layer)
     .venv-rasa/bin/python -m scripts.safety_report --model    # also the trained model's NLU
                                                               # (classifier + rule layer)
     .venv/bin/python -m scripts.safety_report --set tests/safety/dev_set.yml [--model]
@@ -123,13 +124,14 @@ def committed_as_tiered(path: Path = SAFETY_SET) -> dict[str, list[Item]]:
             "calm": [{"text": t} for t in [*calm, *held_calm]]}
 
 
-def detector_tiers(sets: dict[str, list[Item]]) -> dict[str, Any]:
-    from bot.safety.detector import assess
+def detector_tiers(sets: dict[str, list[Item]], *, learned: bool = True) -> dict[str, Any]:
+    from bot.safety.detector import get_detector, verdict_of
 
+    detector = get_detector()
     texts = {i["text"] for items in sets.values() for i in items}
     outcome: dict[str, Outcome] = {}
     for text in texts:
-        verdict = assess(text)
+        verdict = verdict_of(detector.analyse(text, learned=learned))
         outcome[text] = (verdict.tier, verdict.immediate)
     return tier_figures(sets, outcome)
 
@@ -337,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         sets = load_tiered(args.set)
         report["set"] = str(args.set)
         report["detector_tiers"] = detector_tiers(sets)
+        report["rule_tiers"] = detector_tiers(sets, learned=False)
         if path is not None:
             report["layered_tiers"] = model_tiers(_load_agent(path), sets)
     else:
@@ -348,12 +351,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report))
         return 0
     if "detector" in report:
-        _print("rule layer (bot.safety.detector)", report["detector"], args.verbose)
+        _print("detector (bot.safety.detector: rules and learned layer)", report["detector"],
+               args.verbose)
     if "layered" in report:
-        _print("layered (trained model NLU: classifier + rule layer)", report["layered"],
+        _print("layered (trained model NLU: classifier + detector)", report["layered"],
                args.verbose)
     title = report.get("set", "committed set")
-    _print(f"rule layer, per tier: {title}", report["detector_tiers"], args.verbose)
+    if "rule_tiers" in report:
+        _print(f"rules alone (no learned layer), per tier: {title}", report["rule_tiers"],
+               args.verbose)
+    _print(f"detector (rules and learned layer), per tier: {title}", report["detector_tiers"],
+           args.verbose)
     if "layered_tiers" in report:
         _print(f"layered (as the product runs), per tier: {title}", report["layered_tiers"],
                args.verbose)

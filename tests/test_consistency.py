@@ -141,6 +141,20 @@ def test_response_conditions_use_real_slot_values():
                     assert condition["value"] in slot["values"], name
 
 
+def test_no_two_conditional_variants_can_match_at_once():
+    """Rasa picks at random among every conditional variant that matches: two that can
+    match together ("has a caseworker" and "has a caseworker, 6-9") would give a child
+    the wrong band's copy now and then."""
+    for name, variants in RESPONSES.items():
+        conditions = [{c["name"]: c["value"] for c in v["condition"]}
+                      for v in variants if v.get("condition")]
+        for i, first in enumerate(conditions):
+            for second in conditions[i + 1:]:
+                shared = first.keys() & second.keys()
+                assert any(first[k] != second[k] for k in shared), \
+                    f"{name}: {first} and {second} can both match"
+
+
 def _nlu_intents() -> set[str]:
     intents = set()
     for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):

@@ -7,8 +7,10 @@ as earlier, because the caseworker already received them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,21 +72,25 @@ class SharedView:
         return not (self.wishes or self.people or self.trusted or self.answers)
 
 
+_Item = TypeVar("_Item", Wish, Person, TrustedPerson, Answer)
+
+
+def _shared(session: Session, model: type[_Item], child_id: int) -> Sequence[_Item]:
+    """The child's items of one kind that the child chose to share, oldest first."""
+    return session.scalars(
+        select(model).where(model.child_id == child_id, model.shared.is_(True)).order_by(model.id)
+    ).all()
+
+
 def shared_view(*, session: Session, child_id: int) -> SharedView:
     view = SharedView()
-    for wish in session.scalars(
-        select(Wish).where(Wish.child_id == child_id, Wish.shared.is_(True)).order_by(Wish.id)
-    ):
+    for wish in _shared(session, Wish, child_id):
         view.wishes.append(
             SharedWish(
                 wish.id, wish.topic, wish.text, wish.created_at, wish.replaced_at is not None
             )
         )
-    for person in session.scalars(
-        select(Person)
-        .where(Person.child_id == child_id, Person.shared.is_(True))
-        .order_by(Person.id)
-    ):
+    for person in _shared(session, Person, child_id):
         view.people.append(
             SharedPerson(
                 person.id,
@@ -97,11 +103,7 @@ def shared_view(*, session: Session, child_id: int) -> SharedView:
                 person.replaced_at is not None,
             )
         )
-    for trusted in session.scalars(
-        select(TrustedPerson)
-        .where(TrustedPerson.child_id == child_id, TrustedPerson.shared.is_(True))
-        .order_by(TrustedPerson.id)
-    ):
+    for trusted in _shared(session, TrustedPerson, child_id):
         view.trusted.append(
             SharedTrusted(
                 trusted.id,
@@ -113,11 +115,7 @@ def shared_view(*, session: Session, child_id: int) -> SharedView:
                 trusted.replaced_at is not None,
             )
         )
-    for answer in session.scalars(
-        select(Answer)
-        .where(Answer.child_id == child_id, Answer.shared.is_(True))
-        .order_by(Answer.id)
-    ):
+    for answer in _shared(session, Answer, child_id):
         view.answers.setdefault(answer.topic, []).append(
             SharedAnswer(
                 answer.id,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.cli import fail
 from bot.privacy.erase import Scope, checkpoint_app_db, forget_child
 from bot.privacy.export import export_child
 from bot.privacy.rotate import rotate_all
@@ -20,11 +21,6 @@ from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import Child, utcnow
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
 
 
 @contextmanager
@@ -40,7 +36,7 @@ def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
 def forget_command(settings: Settings, args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
-            return _fail("add --yes to erase without a question (no terminal to ask)")
+            return fail("add --yes to erase without a question (no terminal to ask)")
         answer = input(
             f"Erase ALL data of child {args.child_id} (answers, conversations, the case "
             "record)? This cannot be undone. Type 'yes': "
@@ -52,7 +48,7 @@ def forget_command(settings: Settings, args: argparse.Namespace) -> int:
         try:
             report = forget_child(settings, sessions, args.child_id, Scope.FULL)
         except LookupError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     rows = ", ".join(f"{name}: {n}" for name, n in sorted(report.rows.items())) or "none"
     print(f"child {args.child_id} erased. rows: {rows}; tracker events: {report.tracker_events}")
     print("safeguarding alerts, if any, are kept without the child's words (docs/privacy.md)")
@@ -64,7 +60,7 @@ def export_command(settings: Settings, args: argparse.Namespace) -> int:
         try:
             data = export_child(settings, sessions, args.child_id)
         except LookupError as exc:
-            return _fail(str(exc))
+            return fail(str(exc))
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if args.output in (None, "-"):
         sys.stdout.write(text)
@@ -82,7 +78,7 @@ def close_command(settings: Settings, args: argparse.Namespace) -> int:
     with _database(settings) as sessions, sessions.begin() as session:
         child = session.get(Child, args.child_id)
         if child is None:
-            return _fail(f"no child with id {args.child_id}")
+            return fail(f"no child with id {args.child_id}")
         if args.reopen:
             child.closed_at = None
             print(f"case of child {args.child_id} reopened")

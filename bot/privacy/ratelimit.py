@@ -34,6 +34,24 @@ class Limiter(Protocol):
     def retry_after(self, key: str) -> float: ...
 
 
+def _checked_rate(burst: int, per_minute: float, max_in_flight: int) -> float:
+    """Tokens per second, after checking the limits both limiters take."""
+    if burst < 1 or per_minute <= 0 or max_in_flight < 1:
+        raise ValueError("burst, per_minute and max_in_flight must be positive")
+    return per_minute / 60.0
+
+
+def refilled(tokens: float, elapsed: float, *, burst: int, rate: float) -> float:
+    """The bucket after `elapsed` seconds: `rate` tokens per second, at most `burst`.
+    (The Redis script `_ACQUIRE` does the same in Lua, atomically.)"""
+    return min(burst, tokens + max(0.0, elapsed) * rate)
+
+
+def wait_for_token(tokens: float, *, rate: float) -> float:
+    """Seconds until the bucket holds one whole token (0 if it does)."""
+    return 0.0 if tokens >= 1 else (1 - tokens) / rate
+
+
 @dataclass
 class _Chat:
     tokens: float
@@ -51,17 +69,15 @@ class ChatLimiter:
         clock: Callable[[], float] = time.monotonic,
         max_chats: int = 10_000,
     ) -> None:
-        if burst < 1 or per_minute <= 0 or max_in_flight < 1:
-            raise ValueError("burst, per_minute and max_in_flight must be positive")
+        self.rate = _checked_rate(burst, per_minute, max_in_flight)
         self.burst = burst
-        self.rate = per_minute / 60.0
         self.max_in_flight = max_in_flight
         self._clock = clock
         self._max_chats = max_chats
         self._chats: dict[str, _Chat] = {}
 
     def _refill(self, chat: _Chat, now: float) -> None:
-        chat.tokens = min(self.burst, chat.tokens + (now - chat.updated) * self.rate)
+        chat.tokens = refilled(chat.tokens, now - chat.updated, burst=self.burst, rate=self.rate)
         chat.updated = now
 
     def acquire(self, key: str) -> bool:
@@ -90,7 +106,7 @@ class ChatLimiter:
         if chat is None:
             return 0.0
         self._refill(chat, self._clock())
-        return 0.0 if chat.tokens >= 1 else (1 - chat.tokens) / self.rate
+        return wait_for_token(chat.tokens, rate=self.rate)
 
     def _forget_idle(self, now: float) -> None:
         for key, chat in list(self._chats.items()):
@@ -144,10 +160,8 @@ class RedisChatLimiter:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 300.0,
     ) -> None:
-        if burst < 1 or per_minute <= 0 or max_in_flight < 1:
-            raise ValueError("burst, per_minute and max_in_flight must be positive")
+        self.rate = _checked_rate(burst, per_minute, max_in_flight)
         self.burst = burst
-        self.rate = per_minute / 60.0
         self.max_in_flight = max_in_flight
         self.lease_seconds = lease_seconds
         self._redis = client
@@ -183,8 +197,10 @@ class RedisChatLimiter:
             return 0.0
         if tokens is None or updated is None:
             return 0.0
-        now_tokens = min(self.burst, float(tokens) + (self._clock() - float(updated)) * self.rate)
-        return 0.0 if now_tokens >= 1 else (1 - now_tokens) / self.rate
+        now_tokens = refilled(
+            float(tokens), self._clock() - float(updated), burst=self.burst, rate=self.rate
+        )
+        return wait_for_token(now_tokens, rate=self.rate)
 
 
 def redis_client(url: str) -> Any:

@@ -17,7 +17,7 @@ Standard library, PyYAML and spaCy only: this module runs inside the Rasa NLU pi
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,7 @@ from bot.safety import clauses as clause_logic
 from bot.safety import lexicon
 from bot.safety.clauses import Clause
 from bot.safety.matchers import Matchers
+from bot.safety.model import combine, get_model, word_count
 from bot.safety.normalise import Normaliser
 from bot.safety.rules import ALARM, CONCERN, RULES, Rule
 
@@ -32,6 +33,10 @@ from bot.safety.rules import ALARM, CONCERN, RULES, Rule
 # is read up to here, which keeps the reply fast).
 MAX_CHARS = 20_000
 EXCERPT_CHARS = 200
+# A signal of the learned layer: its rule name, and its category when the model cannot
+# tell which kind of danger it is.
+LEARNED_RULE = "learned"
+UNCLEAR = "unclear"
 
 # Concepts that place a clause in the past ("gisteren", "vorig jaar", "toen ik klein
 # was") or right now ("nu", "net", "zojuist").
@@ -68,6 +73,8 @@ class Analysis:
     signals: list[SafetySignal]
     judged: bool
     concerns: list[SafetySignal] = field(default_factory=list)
+    # The message places what it says in the past ("gisteren") and not right now.
+    past: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +147,8 @@ class Detector:
         self.nlp = spacy.blank("nl")
         self.normaliser = Normaliser(lex, self.nlp)
         self.matchers = Matchers(lex, self.normaliser)
-        self._order = {c: i for i, c in enumerate(lexicon.CATEGORIES)}
+        self._order = {c: i for i, c in enumerate((*lexicon.CATEGORIES, UNCLEAR))}
+        self.model = get_model()
         # Rules indexed by the concepts of their first need: a clause is only checked
         # against rules whose first need it holds.
         self._rules_by_concept: dict[str, list[tuple[int, Rule]]] = {}
@@ -202,7 +210,8 @@ class Detector:
         clauses = clause_logic.split(doc, found)
         return words, doc, clauses
 
-    def analyse(self, text: str) -> Analysis:
+    def analyse(self, text: str, *, learned: bool = True) -> Analysis:
+        """The rules' signals, and the learned layer's when `learned` (the default)."""
         text = (text or "")[:MAX_CHARS]
         if not text.strip():
             return Analysis([], False)
@@ -232,10 +241,48 @@ class Detector:
                 signal = SafetySignal(rule.category, rule.name, start, end, excerpt,
                                       rule.tier, immediate)
                 (alarms if rule.tier == ALARM else concerns).append(signal)
+        past = past_in_message and not now_in_message
+        if learned:
+            self._learned(text, alarms, concerns, past)
         order = self._order
         alarms.sort(key=lambda s: (not s.immediate, order[s.category], s.start))
         concerns.sort(key=lambda s: (order[s.category], s.start))
-        return Analysis(alarms, bool(in_message & self.lex.judged_concepts), concerns)
+        return Analysis(alarms, bool(in_message & self.lex.judged_concepts), concerns, past)
+
+    def _learned(self, text: str, alarms: list[SafetySignal],
+                 concerns: list[SafetySignal], past: bool) -> None:
+        """The learned layer (`bot.safety.model`) beside the rules, in place: see
+        `bot.safety.model.combine` for how the two verdicts make one."""
+        if self.model is None:
+            return
+        scores = self.model.score(text)
+        rule_tier = ALARM if alarms else CONCERN if concerns else None
+        rule_now = any(s.immediate for s in alarms)
+        first = alarms[0] if alarms else None
+        clause_calm = (self.model.score(text[first.start:first.end]).calm
+                       if first is not None else None)
+        tier, now = combine(rule_tier, rule_now, scores, self.model.thresholds, past,
+                            word_count(text), first.category if first else None, clause_calm)
+        if tier == rule_tier and now == rule_now:
+            return
+        if rule_tier == ALARM:
+            if tier == CONCERN:
+                concerns[:0] = [replace(s, tier=CONCERN, immediate=False) for s in alarms]
+                alarms.clear()
+            else:
+                alarms[0] = replace(alarms[0], immediate=now)
+            return
+        excerpt = text.strip()[:EXCERPT_CHARS]
+        category = scores.category if scores.category in self._order else None
+        if tier == ALARM:
+            alarm_category = category if category in lexicon.ALARM_CATEGORIES else UNCLEAR
+            alarms.append(SafetySignal(alarm_category, LEARNED_RULE, 0, len(text), excerpt,
+                                       ALARM, now))
+        elif tier == CONCERN and not concerns:
+            # Unclear on purpose: a question to the child, never counted as a second
+            # concern (actions/safety.py).
+            concerns.append(SafetySignal(UNCLEAR, LEARNED_RULE, 0, len(text), excerpt,
+                                         CONCERN))
 
     def assess(self, text: str) -> Verdict:
         return verdict_of(self.analyse(text))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from bot.storage.models import (
     FOLLOW_UP_STATUSES,
     Answer,
     Caseworker,
+    CheckIn,
     Child,
     ChildAssignment,
     ChildMessage,
@@ -38,6 +39,9 @@ from bot.workdays import add_working_days
 # Statuses a caseworker can answer with ("nieuw" is only the starting state).
 REPLY_STATUSES = FOLLOW_UP_STATUSES[1:]
 REACTIONS = ("thanks", "disagree", "own_words")
+# What a ChildMessage is: a message, a reaction (add_reaction), a shared feeling, a
+# check-in answer.
+MESSAGE_KINDS = ("message", "feeling", "checkin")
 NOTICE_KINDS = ("new_summary", "new_message", "overdue", "escalation", "team_inbox")
 
 
@@ -332,7 +336,8 @@ def item_text(follow_up: FollowUp) -> str:
     if follow_up.answer is not None:
         return follow_up.answer.text
     if follow_up.message is not None:
-        return follow_up.message.text or ""
+        message = follow_up.message
+        return ": ".join(part for part in (message.feeling, message.text) if part)
     return ""
 
 
@@ -343,20 +348,30 @@ def add_child_message(
     *,
     session: Session,
     child: Child,
-    text: str,
+    text: str | None,
     session_id: int | None = None,
     channel: str | None = None,
     deadlines: Deadlines = Deadlines(),
     now: datetime | None = None,
+    kind: str = "message",
+    feeling: str | None = None,
+    checkin_id: int | None = None,
+    part: str | None = None,
 ) -> ChildMessage:
-    """A message the child wrote to their caseworker (at any time). Gets a follow-up
-    with deadlines, and a "new_message" notice for the caseworker or the team leads."""
-    text = text.strip()
-    if not text:
+    """A message the child wrote to their caseworker (at any time), a feeling they
+    chose to share (kind "feeling": the emoji's name, the "why" in `text` if given), or
+    an answer to a check-in (kind "checkin", with `checkin_id` and `part`). Gets a
+    follow-up with deadlines, and a "new_message" notice for the caseworker or the
+    team leads."""
+    if kind not in MESSAGE_KINDS:
+        raise LoopError(f"kind must be one of {', '.join(MESSAGE_KINDS)}")
+    text = (text or "").strip() or None
+    if text is None and not (kind == "feeling" and feeling):
         raise LoopError("an empty message")
     now = now or utcnow()
-    message = ChildMessage(child_id=child.id, session_id=session_id, kind="message",
-                           text=text, channel=channel, created_at=now)
+    message = ChildMessage(child_id=child.id, session_id=session_id, kind=kind,
+                           text=text, channel=channel, created_at=now, feeling=feeling,
+                           checkin_id=checkin_id, part=part)
     session.add(message)
     session.flush()
     _new_follow_up(session, child_id=child.id, deadlines=deadlines, now=now,
@@ -592,3 +607,73 @@ def unsent_notices(*, session: Session, max_attempts: int = 5) -> list[Notice]:
         select(Notice).where(Notice.sent_at.is_(None), Notice.attempts < max_attempts)
         .order_by(Notice.id)
     ))
+
+
+# --- check-ins before a meeting (issue 11) ------------------------------------------------
+
+
+def plan_checkin(
+    *, session: Session, child: Child, due_on: date, about: str | None = None,
+    planned_by: str | None = None,
+) -> CheckIn:
+    checkin = CheckIn(child_id=child.id, due_on=due_on, about=(about or "").strip() or None,
+                      planned_by=planned_by)
+    session.add(checkin)
+    session.flush()
+    return checkin
+
+
+def checkins(*, session: Session, child_id: int | None = None) -> list[CheckIn]:
+    """Planned check-ins, by date (of one child, or all)."""
+    query = select(CheckIn).order_by(CheckIn.due_on, CheckIn.id)
+    if child_id is not None:
+        query = query.where(CheckIn.child_id == child_id)
+    return list(session.scalars(query))
+
+
+def due_checkin(*, session: Session, child_id: int, today: date) -> CheckIn | None:
+    """The oldest check-in of this child that is due and not done."""
+    return session.scalar(
+        select(CheckIn).where(CheckIn.child_id == child_id, CheckIn.due_on <= today,
+                              CheckIn.done_at.is_(None))
+        .order_by(CheckIn.due_on, CheckIn.id).limit(1)
+    )
+
+
+def finish_checkin(*, session: Session, checkin_id: int, now: datetime | None = None) -> None:
+    checkin = session.get(CheckIn, checkin_id)
+    if checkin is not None and checkin.done_at is None:
+        checkin.done_at = now or utcnow()
+        session.flush()
+
+
+def checkins_to_invite(
+    *, session: Session, channel: str, today: date
+) -> list[tuple[CheckIn, ConversationSession]]:
+    """Due check-ins not invited to yet, with the reachable chat of `channel` of their
+    child (linked, with a stored `chat_address`)."""
+    rows = session.execute(
+        select(CheckIn, ConversationSession)
+        .join(ConversationSession, ConversationSession.child_id == CheckIn.child_id)
+        .where(CheckIn.due_on <= today, CheckIn.invited_at.is_(None),
+               CheckIn.done_at.is_(None), ConversationSession.channel == channel,
+               ConversationSession.chat_address.is_not(None))
+        .order_by(CheckIn.id, ConversationSession.id)
+    )
+    seen: set[int] = set()
+    found = []
+    for checkin, conversation in rows:
+        if checkin.id not in seen:
+            seen.add(checkin.id)
+            found.append((checkin, conversation))
+    return found
+
+
+def mark_invited(*, session: Session, checkin_id: int, now: datetime | None = None) -> bool:
+    """Claim the invitation (once, also across processes): True for the one caller
+    that marked it."""
+    result = session.execute(
+        update(CheckIn).where(CheckIn.id == checkin_id, CheckIn.invited_at.is_(None))
+        .values(invited_at=now or utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     String,
@@ -106,6 +107,9 @@ class Caseworker(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # Base32 TOTP secret (pyotp), encrypted; set once enrolment is confirmed.
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    # The TOTP time step (30-second counter) of the last code accepted: a code is
+    # accepted once, never again within its window (bot/accounts.py, accept_totp).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -463,6 +467,35 @@ class ChildMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     read_by_id: Mapped[int | None] = mapped_column(ForeignKey("caseworker.id", ondelete="SET NULL"))
+    # "How I feel" (kind "feeling", actions/feeling.py): the emoji's name (blij, bang...),
+    # encrypted like the words; `text` is the child's "why", if they gave one.
+    feeling: Mapped[str | None] = mapped_column(EncryptedText())
+    # A check-in's answer (kind "checkin"): which check-in, and which question
+    # (`part`: "changed" or "discuss"). No foreign key, like reply_id; both go with
+    # the child.
+    checkin_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    part: Mapped[str | None] = mapped_column(String(12))
+
+
+class CheckIn(Base):
+    """A check-in before a meeting (a care-plan evaluation): planned by a caseworker
+    (`python -m bot checkin plan`), offered to the child on or after `due_on`.
+    `invited_at`: the Telegram bridge sent the invitation (once). `done_at`: the child
+    went through it (answers, if shared, are ChildMessage rows of kind "checkin")."""
+
+    __tablename__ = "checkin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    # What the meeting is about, in the caseworker's words: never shown to the child.
+    about: Mapped[str | None] = mapped_column(EncryptedText())
+    planned_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    child: Mapped[Child] = relationship()
 
 
 class FollowUp(Base):

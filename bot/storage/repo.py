@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import invites
 from bot.age import born_from_age
 from bot.storage.models import (
     Caseworker,
@@ -75,6 +76,18 @@ def create_invite(
     session.add(invite)
     session.flush()
     return invite
+
+
+def issue_invite(
+    *, session: Session, child: Child, secret: str, ttl: timedelta, now: datetime | None = None
+) -> tuple[str, Invite]:
+    """A new invite code for the child: the code, to be shown once, and the stored invite,
+    which holds only the code's keyed hash (`secret`: MIJNSTEM_PSEUDONYM_SECRET)."""
+    code = invites.new_code()
+    invite = create_invite(
+        session=session, child=child, code_hash=invites.code_hash(secret, code), ttl=ttl, now=now
+    )
+    return code, invite
 
 
 class LinkStatus(enum.Enum):

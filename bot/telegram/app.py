@@ -40,8 +40,6 @@ log = logging.getLogger("mijnstem.telegram")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # Button payloads kept by PTB's callback data cache (arbitrary_callback_data), newest.
 CALLBACK_DATA_CACHE = 5000
-# The rate limiter waits out a RetryAfter and tries again this many times.
-RATE_LIMIT_RETRIES = 5
 # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -62,8 +60,9 @@ def build_application(
         responses=responses or DomainResponses.load(),
     )
 
-    async def load_waiting(_: Application) -> None:  # type: ignore[type-arg]
+    async def load_waiting(app: Application) -> None:  # type: ignore[type-arg]
         await bridge.load_waiting()
+        await bridge.set_menu(app.bot)
 
     async def close_rasa(_: Application) -> None:  # type: ignore[type-arg]
         await bridge.rasa.close()
@@ -71,7 +70,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(AIORateLimiter(max_retries=settings.telegram_rate_limit_retries))
         .concurrent_updates(PerChatUpdateProcessor())
         .arbitrary_callback_data(CALLBACK_DATA_CACHE)
         .post_init(load_waiting)
@@ -108,6 +107,10 @@ def build_application(
     job_queue.run_repeating(
         bridge.deliver_followups, interval=settings.followup_delivery_seconds, first=2.0,
         name="deliver the team's answers",
+    )
+    job_queue.run_repeating(
+        bridge.invite_checkins, interval=settings.followup_delivery_seconds, first=3.0,
+        name="invite children to a check-in on its day",
     )
     return application
 

@@ -19,11 +19,12 @@ import math
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot, Message, Update
+from telegram import Bot, BotCommand, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -36,7 +37,7 @@ from bot.privacy import link_limits
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
 from bot.storage import loop, repo
-from bot.storage.models import ConversationSession
+from bot.storage.models import ConversationSession, utcnow
 from bot.telegram import caseworkers, pending
 from bot.telegram.dedupe import recent_updates
 from bot.telegram.rasa import chat_hash, sender_for_chat
@@ -50,12 +51,8 @@ log = logging.getLogger("mijnstem.telegram")
 MEDIA_MESSAGE = "/media_unsupported"
 EDITED_MESSAGE = "/message_edited"
 
-# Rasa answered with an error this many times for one kept message: give up on it, so
-# that one bad message cannot block a chat for ever.
-MAX_ATTEMPTS = 5
-# Waits before sending a reply again after a network error or a RetryAfter that the
-# rate limiter did not absorb (it retries RetryAfter itself first).
-SEND_RETRY_DELAYS = (1.0, 3.0, 10.0, 30.0)
+# How often a kept message is offered to Rasa (TELEGRAM_RASA_ATTEMPTS) and the waits
+# before a reply is sent again (TELEGRAM_SEND_RETRY_DELAYS) are settings (bot/settings.py).
 # Say "ik ben even bezig" at most this often per chat while Rasa is down.
 BUSY_INTERVAL = 60.0
 # Earlier sessions of a chat that a child's own code can lead back to.
@@ -68,6 +65,10 @@ CASEWORKER_TEMPLATES = {
 }
 
 T = TypeVar("T")
+
+
+# The chat's command menu: command -> the domain response that describes it.
+MENU = (("gevoel", "utter_menu_gevoel"),)
 
 
 def short(sender: str) -> str:
@@ -111,6 +112,17 @@ class Bridge:
             self._waiting = set(await self._db(pending.senders))
         except SQLAlchemyError as exc:
             log.error("kept messages cannot be read: %s", type(exc).__name__)
+
+    async def set_menu(self, bot: Bot) -> None:
+        """At start-up: the chat's command menu offers "/gevoel" (issue 11: how I feel,
+        any time), described from the domain. A refusal only costs the menu entry."""
+        try:
+            await bot.set_my_commands(
+                [BotCommand(command, self.responses.text(response))
+                 for command, response in MENU]
+            )
+        except TelegramError as exc:
+            log.warning("command menu not set: %s", type(exc).__name__)
 
     # --- handlers (wired in bot.telegram.app.build_application) -----------------------
 
@@ -281,6 +293,52 @@ class Bridge:
                     delivered += 1
         return delivered
 
+    async def invite_checkins(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Repeating job: on a check-in's day, invite the child (issue 11)."""
+        await self.send_checkin_invites(context.bot)
+
+    async def send_checkin_invites(self, bot: Bot, today: date | None = None) -> int:
+        """Invite each linked Telegram child whose check-in is due, once: the invitation
+        is claimed in the database before it is sent, so neither a second bridge nor a
+        restart sends it again. The words name no meeting subject (a phone screen may be
+        seen by others). Returns how many were sent."""
+        day = today or utcnow().date()
+
+        def due(*, session: Session) -> list[tuple[int, str, str, str | None]]:
+            found = loop.checkins_to_invite(session=session, channel="tg", today=day)
+            return [(c.id, conv.sender_hash, conv.chat_address or "",
+                     conv.child.current_age_group) for c, conv in found]
+
+        def claim(*, session: Session, checkin_id: int) -> bool:
+            return loop.mark_invited(session=session, checkin_id=checkin_id)
+
+        try:
+            waiting = await self._db(due)
+        except SQLAlchemyError as exc:
+            log.error("check-ins cannot be read: %s", type(exc).__name__)
+            return 0
+        sent = 0
+        secret = self.settings.pseudonym_secret
+        for checkin_id, hashed, address, age_group in waiting:
+            try:
+                chat_id = int(address)
+            except ValueError:
+                continue
+            sender = await self._sender(chat_id)
+            if sender_hash(secret, sender) != hashed:
+                continue  # the chat now belongs to another child's code
+            try:
+                if not await self._db(claim, checkin_id=checkin_id):
+                    continue
+            except SQLAlchemyError as exc:
+                log.error("check-in invitation not claimed: %s", type(exc).__name__)
+                continue
+            async with self._locks[sender]:
+                await self.reply(bot, chat_id,
+                                 [self.responses.message("utter_checkin_invite", age_group)])
+            sent += 1
+        return sent
+
     async def drain(self, bot: Bot) -> int:
         """Hand kept messages to Rasa, oldest chat first, each chat in order.
         Returns how many were handed over."""
@@ -317,7 +375,7 @@ class Bridge:
                         return handed
                     except RasaRejected as exc:
                         attempts = await self._db(pending.count_failure, message_id=item.id)
-                        if attempts < MAX_ATTEMPTS:
+                        if attempts < self.settings.telegram_rasa_attempts:
                             log.warning("kept message of %s refused (%s); trying again later",
                                         short(sender), exc)
                             break
@@ -344,7 +402,8 @@ class Bridge:
         it, and network errors, are retried here, so a reply is not lost to a hiccup.
         False when the rest of the replies cannot reach the chat either."""
         markup = keyboard(item.buttons)
-        for delay in (*SEND_RETRY_DELAYS, None):
+        delays = self.settings.telegram_send_retry_delays
+        for delay in (*delays, None):
             try:
                 if item.photo:
                     await self._send_photo(bot, chat_id, item)
@@ -359,7 +418,7 @@ class Bridge:
                 return True
             except (RetryAfter, NetworkError) as exc:
                 if delay is None:
-                    log.error("reply not sent after %d tries: %s", len(SEND_RETRY_DELAYS) + 1,
+                    log.error("reply not sent after %d tries: %s", len(delays) + 1,
                               type(exc).__name__)
                     return False
                 log.warning("reply not sent yet (%s); trying again in %.0f s",

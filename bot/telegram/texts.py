@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import DOMAIN_DIR, load_domain
+from bot.gateway import BotMessage, Button
 
 
 class DomainResponses:
@@ -25,6 +26,16 @@ class DomainResponses:
         return cls(domain.get("responses") or {})
 
     def text(self, name: str, age_group: str | None = None) -> str:
+        return str(self._variant(name, age_group)["text"])
+
+    def message(self, name: str, age_group: str | None = None) -> BotMessage:
+        """The response as a chat message, with its buttons."""
+        variant = self._variant(name, age_group)
+        buttons = tuple(Button(title=str(b["title"]), payload=str(b["payload"]))
+                        for b in variant.get("buttons") or [])
+        return BotMessage(text=str(variant["text"]), buttons=buttons)
+
+    def _variant(self, name: str, age_group: str | None) -> dict[str, Any]:
         variants = self._responses.get(name)
         if not variants:
             raise KeyError(f"{name} is not a response in the domain")
@@ -38,7 +49,7 @@ class DomainResponses:
                 c.get("name") == "age_group" and c.get("value") == age_group
                 for c in conditions
             ):
-                return str(variant["text"])
+                return variant
         if default is None:
             raise KeyError(f"{name} has no variant without a condition")
-        return str(default["text"])
+        return default

@@ -17,13 +17,12 @@ from bot.web.limits import Backoff, RateLimit
 from bot.web.rasa import BotMessage, RasaClient
 from bot.web.store import Entry, WebChat, WebSessions
 
-MAX_MESSAGE_CHARS = 4000
+# Messages per minute, starts per minute and the longest message are settings
+# (WEB_MESSAGES_PER_MINUTE, WEB_STARTS_PER_MINUTE, WEB_MAX_MESSAGE_CHARS); a message body
+# holds at most 4000 characters, so this is enough even when every one is escaped.
 MAX_BODY_BYTES = 64 * 1024
 # The start form holds one code; anything much larger is not a child typing.
 MAX_FORM_BYTES = 4 * 1024
-MESSAGES_PER_MINUTE = 20
-# Per client address: invite codes cannot be guessed by trying many.
-STARTS_PER_MINUTE = 10
 RASA_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
 
 # A typed "/word" reaches Rasa as an intent; "/restart" would wipe the conversation.
@@ -55,10 +54,15 @@ class ChatService:
     settings: Settings
     store: WebSessions
     rasa: RasaClient
-    message_limit: RateLimit = field(default_factory=lambda: RateLimit(MESSAGES_PER_MINUTE))
-    start_limit: RateLimit = field(default_factory=lambda: RateLimit(STARTS_PER_MINUTE))
     code_failures: Backoff = field(default_factory=Backoff)
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    # Per chat; per client address, so that invite codes cannot be guessed by trying many.
+    message_limit: RateLimit = field(init=False)
+    start_limit: RateLimit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.message_limit = RateLimit(self.settings.web_messages_per_minute)
+        self.start_limit = RateLimit(self.settings.web_starts_per_minute)
 
     def lock(self, chat: WebChat) -> asyncio.Lock:
         """One exchange at a time per chat, so Rasa sees messages in order."""

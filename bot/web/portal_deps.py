@@ -1,4 +1,5 @@
-"""The portal's dependencies: the signed-in user, the role check and the CSRF check.
+"""The portal's dependencies: the signed-in user, the role check, the CSRF check and
+the access check for a child's pages.
 
 The session cookie is `__Host-` prefixed (Secure, Path=/, no Domain): browsers accept
 Secure cookies on https and on http://localhost / 127.0.0.1, so development over plain
@@ -7,17 +8,21 @@ another site with a session."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from bot.portal import sessions
+from bot import audit
+from bot.portal import access, sessions
 from bot.portal.access import Refused
 from bot.settings import Settings
+from bot.storage.models import Child
 from bot.web import tokens
 from bot.web.deps import DbDep, SettingsDep
 
@@ -47,13 +52,13 @@ class BadForm(Exception):
 
 
 def set_portal_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
+    tokens.set_signed_cookie(
+        response,
         PORTAL_COOKIE,
-        tokens.sign(settings.web_secret, "portal", token),
+        secret=settings.web_secret,
+        purpose="portal",
+        value=token,
         max_age=int(sessions.MAX_AGE.total_seconds()),
-        path="/",
-        httponly=True,
-        secure=True,
         samesite="strict",
     )
 
@@ -136,3 +141,49 @@ async def csrf_form(request: Request, user: UserDep) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(csrf_form)]
+
+
+@dataclass(frozen=True)
+class ChildAccess:
+    """One child's page, for one action: load the child and check access inside the
+    route's own transaction (so the check and the work see the same rows), then audit.
+
+    A refusal raises `Refused` (403, audited by the handler in bot/web/app.py), also for
+    an unknown id."""
+
+    db: Session
+    user: sessions.Current
+    child_id: int
+    action: str
+
+    @contextmanager
+    def begin(self) -> Iterator[Child]:
+        """`with access.begin() as child:` is the route's transaction."""
+        with self.db.begin():
+            yield access.get_child_for(
+                session=self.db,
+                account=self.user.account,
+                child_id=self.child_id,
+                action=self.action,
+            )
+
+    def audit(self, child: Child, *, target: str | None = None, detail: str | None = None) -> None:
+        """Record the action on this child (inside `begin()`)."""
+        audit.record(
+            session=self.db,
+            action=self.action,
+            actor=self.user.account,
+            target=target or f"child:{child.id}",
+            child_id=child.id,
+            detail=detail,
+        )
+
+
+def child_access(action: str) -> Callable[..., ChildAccess]:
+    """A dependency for the routes under /portal/child/{child_id}: `ChildAccess` for
+    `action`, with the signed-in user and the request's database session."""
+
+    def provide(child_id: int, db: DbDep, user: UserDep) -> ChildAccess:
+        return ChildAccess(db=db, user=user, child_id=child_id, action=action)
+
+    return provide

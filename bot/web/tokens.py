@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Literal
 
 from itsdangerous import BadSignature, TimestampSigner
+from starlette.responses import Response
 
 MAX_SIGNED_LENGTH = 512
 
@@ -27,6 +29,29 @@ def sign(secret: str, purpose: str, value: str, *, now: float | None = None) -> 
     if not value or "." in value:
         raise ValueError("a signed value must be non-empty and contain no '.'")
     return _Signer(secret, purpose, now).sign(value).decode("ascii")
+
+
+def set_signed_cookie(
+    response: Response,
+    name: str,
+    *,
+    secret: str,
+    purpose: str,
+    value: str,
+    max_age: int,
+    samesite: Literal["lax", "strict"],
+) -> None:
+    """Every cookie of ours: `__Host-` shaped (Secure, Path=/, no Domain), HttpOnly, and
+    its value signed for `purpose`."""
+    response.set_cookie(
+        name,
+        sign(secret, purpose, value),
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=True,
+        samesite=samesite,
+    )
 
 
 def unsign(

@@ -190,7 +190,9 @@ async def test_sharing_says_where_the_summary_went(configured, settings, domain,
 
 # The safety question is not skippable; the age is asked before the band is known; a
 # message to the caseworker is the child's own idea ("laat maar" cancels it).
-NOT_SKIPPABLE = {"utter_ask_safe_now", "utter_ask_age", "utter_ask_message_to_caseworker"}
+NOT_SKIPPABLE = {"utter_ask_safe_now", "utter_ask_age", "utter_ask_message_to_caseworker",
+                 # "May Sanne see it?": "Nee" is the skip, and sends nothing.
+                 "utter_ask_feeling_share", "utter_ask_checkin_share"}
 
 
 def test_every_question_offers_overslaan_to_the_youngest(domain):
@@ -204,3 +206,78 @@ def test_every_question_offers_overslaan_to_the_youngest(domain):
         if not any(b["payload"] == "/skip" and "Overslaan" in b["title"] for b in buttons):
             missing.append(name)
     assert not missing, missing
+
+
+def test_typical_interview_before_issue_11_is_counted_from_the_forms():
+    """scripts/copy_report.py --before: the old shape (every slot once per form, the
+    person_* slots once per person, no help question and no per-item sharing)."""
+    from scripts.copy_report import typical_questions_from_forms
+
+    forms = {
+        "wish_form": {"required_slots": ["wish", "wish_topic", "more_wishes"]},
+        "people_form": {"required_slots": ["people_text", "people_confirm", "person_ring",
+                                           "person_frequency", "person_contact",
+                                           "more_people"]},
+        "trusted_form": {"required_slots": ["trusted_has", "trusted_who", "trusted_knows",
+                                            "trusted_help"]},
+        "say_form": {"required_slots": ["own_say"]},
+        "continuity_form": {"required_slots": ["keep_same", "changed_lately"]},
+        "heard_form": {"required_slots": ["caseworker_message"]},
+        "share_form": {"required_slots": ["share_mode", "share_item"]},
+    }
+    counted = typical_questions_from_forms({"forms": forms})
+    assert counted == {"wishes": 6, "people": 15, "trusted": 3, "say": 1, "continuity": 2,
+                       "heard": 1, "share": 1, "total": 29}
+
+
+FEELING_CHECKIN_SENT = ("utter_feeling_sent", "utter_checkin_sent")
+FEELING_CHECKIN_TEAM = ("utter_feeling_sent_team", "utter_checkin_sent_team")
+FEELING_CHECKIN_NOTHING = ("utter_feeling_not_sent", "utter_feeling_cancelled",
+                           "utter_checkin_not_sent", "utter_checkin_none")
+
+
+def test_feeling_and_checkin_say_honestly_where_it_went(domain):
+    """"Verstuurd" only after it was stored; named only when there is a caseworker; the
+    team's wording otherwise; "niets verstuurd" when the child said no."""
+    responses = domain["responses"]
+    for band in AGE_GROUPS:
+        for name in FEELING_CHECKIN_SENT:
+            text = variant_for(responses[name], band)["text"]
+            assert "Verstuurd" in text and "{caseworker_name}" in text, (name, band)
+        for name in FEELING_CHECKIN_TEAM:
+            text = variant_for(responses[name], band)["text"]
+            assert "team" in text and "{caseworker_name}" not in text, (name, band)
+        for name in FEELING_CHECKIN_NOTHING:
+            text = variant_for(responses[name], band)["text"]
+            assert "Verstuurd" not in text and "{caseworker_name}" not in text, (name, band)
+    for name in ("utter_ask_feeling_share", "utter_ask_checkin_share"):
+        conditions = []
+        for variant in responses[name]:
+            condition = {c["name"]: c["value"] for c in variant.get("condition") or []}
+            named = condition.get("has_caseworker") is True
+            assert ("{caseworker_name}" in variant["text"]) == named, (name, variant)
+            if condition.get("has_caseworker") is False:
+                assert "team" in variant["text"], (name, variant)
+            conditions.append(condition)
+        # Rasa picks at random among all matching conditional variants: a child with a
+        # caseworker must never match a team variant (or the other way round).
+        conditional = [c for c in conditions if c]
+        assert all(set(c) == {"has_caseworker", "age_group"} for c in conditional), name
+        assert len({tuple(sorted(c.items())) for c in conditional}) == len(conditional), name
+
+
+def test_checkin_invitation_tells_nothing_private(domain):
+    """A phone screen may be seen by others: no names, no subject of the meeting."""
+    for variant in domain["responses"]["utter_checkin_invite"]:
+        assert "{" not in variant["text"]
+        assert [b["payload"] for b in variant["buttons"]] == ["/checkin"]
+
+
+def test_every_feeling_button_is_a_known_feeling(domain):
+    from actions.common import choices
+
+    feelings = choices("feeling")
+    for variant in domain["responses"]["utter_ask_feeling"]:
+        keys = [re.search(r'"choice":"(\w+)"', b["payload"]).group(1)
+                for b in variant["buttons"] if "choice" in b["payload"]]
+        assert keys and set(keys) == set(feelings), keys

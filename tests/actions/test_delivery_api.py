@@ -5,12 +5,9 @@ child's answers, and an acknowledged answer is not delivered again."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,44 +15,18 @@ import pytest
 from bot import accounts
 from bot.loop import internal
 from bot.pseudonym import sender_hash
-from bot.settings import PROJECT_ROOT, Settings, load_settings
-from bot.stack import services
-from bot.storage import interview, loop, migrate, repo
+from bot.settings import Settings
+from bot.storage import interview, loop, repo
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import ConversationSession
-from tests.e2e.stack import free_port, stack_env
+from tests.support.action_server import running_action_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
     var = tmp_path_factory.mktemp("deliveries") / "var"
-    env = stack_env(var, {"ACTION_PORT": str(free_port())})
-    settings = load_settings(env)
-    engine = make_engine(settings)
-    migrate.upgrade(engine)
-    engine.dispose()
-    part = next(s for s in services(settings, Path("m")) if s.name == "action server")
-    log = open(var.parent / "actions.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(part.argv, cwd=PROJECT_ROOT, env=part.process_env(env),
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{settings.action_port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError((var.parent / "actions.log").read_text())
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield base, settings
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with running_action_server(var, migrate_db=True) as running:
+        yield running
 
 
 def post(url: str, body: dict[str, Any], secret: str | None) -> tuple[int, Any]:

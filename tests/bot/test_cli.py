@@ -201,3 +201,41 @@ def test_telegram_links_only_from_sixteen(tmp_path: Path):
         out = invite(*args)
         assert "t.me" not in out and "web chat:" in out, args
         assert "telegram: not offered" in out
+
+
+def test_help_loads_no_heavy_module(tmp_path: Path) -> None:
+    """Each command imports what it needs when it runs: building the parser and printing
+    the help loads neither the database layer nor the settings."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('sqlalchemy', 'alembic', 'pydantic', 'pydantic_settings', 'argon2',\n"
+        "         'bot.settings', 'bot.storage.models')\n"
+        "print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=make_test_env(tmp_path / "var"),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "invite" in result.stdout  # the help was printed
+    assert result.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_checkin_plan_and_list(run_cli):
+    child = run_cli("invite", "--age", "9", "--name", "Pim").stdout
+    child_id = re.search(r"child (\d+)", child).group(1)  # type: ignore[union-attr]
+    assert "no check-ins planned" in run_cli("checkin", "list").stdout
+    planned = run_cli("checkin", "plan", "--child", child_id, "--date", "2026-12-14",
+                      "--about", "evaluatie zorgplan").stdout
+    assert re.search(rf"check-in \d+ for child {child_id} on 2026-12-14", planned)
+    listed = run_cli("checkin", "list", "--child", child_id).stdout
+    assert f"child {child_id} | 2026-12-14 | planned | evaluatie zorgplan" in listed
+    bad_date = run_cli("checkin", "plan", "--child", child_id, "--date", "14-12-2026", ok=False)
+    assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
+    unknown = run_cli("checkin", "plan", "--child", "999", "--date", "2026-12-14", ok=False)
+    assert unknown.returncode == 2

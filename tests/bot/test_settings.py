@@ -164,3 +164,39 @@ def test_the_env_file_can_be_switched_off(tmp_path: Path) -> None:
                                 env={**base, "MIJNSTEM_ENV_FILE": value},
                                 capture_output=True, text=True, timeout=60)
         assert result.stdout.strip() == expected, result.stderr
+
+
+def test_retry_and_limit_settings_have_the_old_defaults(tmp_path: Path) -> None:
+    settings = load_settings(make_test_env(tmp_path / "var"))
+    assert settings.telegram_rasa_attempts == 5
+    assert settings.telegram_send_retry_delays == (1.0, 3.0, 10.0, 30.0)
+    assert settings.telegram_rate_limit_retries == 5
+    assert (settings.web_messages_per_minute, settings.web_starts_per_minute) == (20, 10)
+    assert settings.web_max_message_chars == 4000
+
+
+def test_retry_delays_are_comma_separated_in_the_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("MIJNSTEM_ENV", "MIJNSTEM_VAR_DIR", "TELEGRAM_SEND_RETRY_DELAYS",
+                 "WEB_STARTS_PER_MINUTE"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"MIJNSTEM_ENV=development\nMIJNSTEM_VAR_DIR={tmp_path / 'var'}\n"
+                        "TELEGRAM_SEND_RETRY_DELAYS=0.5, 2,5\nWEB_STARTS_PER_MINUTE=4\n")
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.telegram_send_retry_delays == (0.5, 2.0, 5.0)
+    assert settings.web_starts_per_minute == 4
+
+
+@pytest.mark.parametrize("name, value", [
+    ("TELEGRAM_SEND_RETRY_DELAYS", "1,soon"),
+    ("TELEGRAM_SEND_RETRY_DELAYS", "1,-3"),
+    ("TELEGRAM_RASA_ATTEMPTS", "0"),
+    ("WEB_MESSAGES_PER_MINUTE", "0"),
+    ("WEB_MAX_MESSAGE_CHARS", "4001"),  # Rasa's channel keeps 4000 at most
+])
+def test_bad_retry_and_limit_settings_are_refused(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(make_test_env(tmp_path / "var", **{name: value}))
+    assert name in str(err.value)

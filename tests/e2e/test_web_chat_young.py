@@ -70,6 +70,12 @@ def test_a_7_year_old_does_the_whole_interview(
         ".some(v => v.lang.toLowerCase().startsWith('nl'))")
     speak = page.locator(".msg.bot .speak").first
     expect(speak).to_be_visible() if has_dutch else expect(speak).to_be_hidden()
+    # Reading aloud is on by default for 6-9; the switch (to turn it off) shows with the
+    # 🔊 buttons, only when the browser has a Dutch voice.
+    expect(page.locator("#log")).to_have_attribute("data-read-aloud", "on")
+    toggle = page.locator("#read-toggle")
+    expect(toggle).to_be_visible() if has_dutch else expect(toggle).to_be_hidden()
+    expect(page.locator("#feeling")).to_be_visible()
 
     type_answer(page, "Ik wil vaker bij oma zijn")
     if "Waar gaat je wens over" in last_bot(page):

@@ -237,6 +237,9 @@ class FakeTelegramAPI:
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:  # noqa: N802
         return True
 
+    def _api_setMyCommands(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return True  # recorded in `calls` like every method
+
     def _edit(self, params: dict[str, Any], **changes: Any) -> Any:
         message = self._sent.get(int(params.get("message_id") or 0))
         if message is None:

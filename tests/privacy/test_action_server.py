@@ -4,48 +4,21 @@ request but /health is refused (the real server process, on a free loopback port
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bot.action_server import ACTION_SECRET_HEADER
-from bot.settings import PROJECT_ROOT, load_settings
-from bot.stack import services
-from tests.e2e.stack import free_port, stack_env
+from tests.support.action_server import running_action_server
 
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     var = tmp_path_factory.mktemp("actions") / "var"
-    env = stack_env(var, {"ACTION_PORT": str(free_port())})
-    settings = load_settings(env)
-    part = next(s for s in services(settings, Path("m")) if s.name == "action server")
-    log = open(var.parent / "actions.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(part.argv, cwd=PROJECT_ROOT, env=part.process_env(env),
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{settings.action_port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError((var.parent / "actions.log").read_text())
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    with running_action_server(var) as (base, settings):
         yield base, settings.action_secret
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def call(url: str, body: dict | None = None, headers: dict[str, str] | None = None) -> int:

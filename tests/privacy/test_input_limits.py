@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.privacy.ratelimit import ChatLimiter
+from bot.privacy.ratelimit import ChatLimiter, refilled, wait_for_token
 from bot.privacy.text_input import MAX_MESSAGE_CHARS, clean_message
 
 
@@ -75,6 +75,14 @@ def test_idle_chats_are_forgotten():
     clock.now = 10.0
     assert limiter.acquire("c")
     assert set(limiter._chats) == {"c"}
+
+
+def test_bucket_arithmetic():
+    assert refilled(0.5, 2.0, burst=3, rate=0.5) == 1.5
+    assert refilled(2.5, 10.0, burst=3, rate=0.5) == 3  # never above the burst
+    assert refilled(1.0, -5.0, burst=3, rate=0.5) == 1.0  # a clock step back takes nothing
+    assert wait_for_token(0.25, rate=0.5) == 1.5
+    assert wait_for_token(1.0, rate=0.5) == 0.0
 
 
 def test_limits_must_be_positive():

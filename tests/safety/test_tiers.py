@@ -117,6 +117,18 @@ async def test_a_second_concern_is_an_alarm(configured):
     assert [a.category for a in all_alerts(configured)] == ["concern"]
 
 
+async def test_a_concern_of_unclear_kind_asks_and_is_not_counted(configured):
+    """The learned layer alone (category "unclear") asks how the child is, without
+    "dat is niet fijn", and two of them never page the team."""
+    said, slots = await _run(ActionSafetyConcern(), "mama en papa",
+                             intent="safety_concern", category="unclear",
+                             slots={"safety_concerns": 1})
+    assert said == ["utter_safety_concern_unclear"]
+    assert slots["safety_level"] == "concern"
+    assert "safety_concerns" not in slots
+    assert all_alerts(configured) == []
+
+
 async def test_no_after_a_concern_escalates_to_an_alarm(configured):
     dispatcher = CollectingDispatcher()
     result = await validate_slot(

@@ -12,7 +12,6 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.gateway import BotMessage, RasaRejected, RasaUnavailable
 from bot.settings import Settings
-from bot.telegram import bridge as bridge_module
 from bot.telegram import pending
 from bot.telegram.bridge import Bridge
 from bot.telegram.rasa import sender_for_chat
@@ -85,13 +84,17 @@ async def test_kept_while_down_then_answered_in_order(parts):  # type: ignore[no
 
 async def test_a_message_rasa_keeps_refusing_is_given_up(parts):  # type: ignore[no-untyped-def]
     bridge, rasa, bot = parts
+    # TELEGRAM_RASA_ATTEMPTS: offered to Rasa twice after it was kept, then given up.
+    bridge.settings = bridge.settings.model_copy(update={"telegram_rasa_attempts": 2})
     rasa.failure = RasaRejected("500")
     await bridge.forward(bot, CHAT, "kapot")
     assert not bridge.rasa_down  # Rasa runs; it is this message
     with bridge.sessions.begin() as session:
         assert pending.count(session=session) == 1
-    for _ in range(bridge_module.MAX_ATTEMPTS):
-        await bridge.drain(bot)
+    await bridge.drain(bot)
+    with bridge.sessions.begin() as session:
+        assert pending.count(session=session) == 1
+    await bridge.drain(bot)
     with bridge.sessions.begin() as session:
         assert pending.count(session=session) == 0
     rasa.failure = None
@@ -103,7 +106,8 @@ async def test_sending_is_retried_after_network_errors_and_retry_after(
     parts, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ):
     bridge, _, bot = parts
-    monkeypatch.setattr(bridge_module, "SEND_RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
+    bridge.settings = bridge.settings.model_copy(
+        update={"telegram_send_retry_delays": (0.0, 0.0, 0.0, 0.0)})
     bot.failures = [NetworkError("reset"), RetryAfter(1)]
     await bridge.reply(bot, CHAT, [BotMessage("hallo")])
     assert bot.sent == [(CHAT, "hallo")]

@@ -12,7 +12,6 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.gateway import BotMessage, Button, RasaGateway
 from bot.settings import Settings
-from bot.telegram.app import RATE_LIMIT_RETRIES
 from bot.telegram.bridge import Bridge
 from bot.telegram.texts import DomainResponses
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
@@ -28,9 +27,10 @@ def api() -> Iterator[FakeTelegramAPI]:
 
 
 @pytest.fixture
-async def bot(api: FakeTelegramAPI) -> AsyncIterator[ExtBot]:  # type: ignore[type-arg]
+async def bot(api: FakeTelegramAPI, settings: Settings) -> AsyncIterator[ExtBot]:  # type: ignore[type-arg]
     ext_bot = ExtBot(TOKEN, base_url=f"{api.base_url}/bot",
-                     rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+                     rate_limiter=AIORateLimiter(
+                         max_retries=settings.telegram_rate_limit_retries))
     async with ext_bot:
         yield ext_bot
 
@@ -81,9 +81,8 @@ def test_the_application_builds_with_the_installed_extras(settings: Settings, sq
 async def test_server_errors_are_retried_with_back_off_and_nothing_is_lost(  # type: ignore[no-untyped-def]
         api, bot, bridge, monkeypatch):
     """Telegram answers 500, then 502, then 429: every reply arrives once, in order."""
-    from bot.telegram import bridge as bridge_module
-
-    monkeypatch.setattr(bridge_module, "SEND_RETRY_DELAYS", (0.01, 0.02, 0.04, 0.08))
+    bridge.settings = bridge.settings.model_copy(
+        update={"telegram_send_retry_delays": (0.01, 0.02, 0.04, 0.08)})
     api.fail_next("sendMessage", status=500)
     api.fail_next("sendMessage", status=502)
     api.fail_next("sendMessage", retry_after=1)

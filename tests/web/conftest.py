@@ -26,13 +26,21 @@ def fake_rasa() -> Iterator[FakeRasa]:
 
 
 @pytest.fixture
-def web_settings(tmp_path: Path, fake_rasa: FakeRasa) -> Settings:
+def web_env() -> dict[str, str]:
+    """More environment for the app's settings; a test overrides it with
+    `@pytest.mark.parametrize("web_env", [{...}])`."""
+    return {}
+
+
+@pytest.fixture
+def web_settings(tmp_path: Path, fake_rasa: FakeRasa, web_env: dict[str, str]) -> Settings:
     return load_settings(
         make_test_env(
             tmp_path / "var",
             RASA_URL=fake_rasa.url,
             ACTION_PORT=str(fake_rasa.port),
             DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
+            **web_env,
         )
     )
 

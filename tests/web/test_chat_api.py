@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +15,6 @@ from bot.settings import Settings
 from bot.storage import repo
 from bot.storage.models import Child, ConversationSession, WebSession
 from bot.web import tokens as signing
-from bot.web.chat_service import MAX_MESSAGE_CHARS, MESSAGES_PER_MINUTE
 from bot.web.routers.chat import CODE_COOKIE, SESSION_COOKIE
 from tests.web.conftest import CODE, open_chat
 from tests.web.fake_rasa import FakeRasa, default_reply
@@ -133,7 +133,11 @@ async def test_html_is_never_injected(client: httpx.AsyncClient, fake_rasa: Fake
     assert "&lt;b&gt;ja&lt;/b&gt;" in page.text
 
 
-async def test_bad_input_is_refused_kindly(client: httpx.AsyncClient, fake_rasa: FakeRasa) -> None:
+async def test_bad_input_is_refused_kindly(
+    client: httpx.AsyncClient, fake_rasa: FakeRasa, web_settings: Settings
+) -> None:
+    max_chars = web_settings.web_max_message_chars
+    assert max_chars == 4000  # the default
     await open_chat(client)
     sent_before = len(fake_rasa.received)
 
@@ -145,7 +149,7 @@ async def test_bad_input_is_refused_kindly(client: httpx.AsyncClient, fake_rasa:
     cases = [
         (await say(client, text=""), 422, "empty"),
         (await say(client, text=" \n\t\x00\x07 "), 422, "empty"),
-        (await say(client, text="x" * (MAX_MESSAGE_CHARS + 1)), 422, "too_long"),
+        (await say(client, text="x" * (max_chars + 1)), 422, "too_long"),
         (await post(b'{"text": "caf\xe9"}'), 400, "invalid_encoding"),
         (await post(b"not json"), 400, "invalid_request"),
         (await post(b'["a list"]'), 400, "invalid_request"),
@@ -156,11 +160,11 @@ async def test_bad_input_is_refused_kindly(client: httpx.AsyncClient, fake_rasa:
     ]
     for response, status, error in cases:
         assert (response.status_code, response.json()["error"]) == (status, error)
-    assert response.json()["max"] == MAX_MESSAGE_CHARS
+    assert response.json()["max"] == max_chars
     assert len(fake_rasa.received) == sent_before
 
     # Exactly the limit is fine; control characters and lone surrogates are stripped.
-    assert (await say(client, text="z" * MAX_MESSAGE_CHARS)).status_code == 200
+    assert (await say(client, text="z" * max_chars)).status_code == 200
     ok = await post(b'{"text": "a\\u0000b\\u001bc\\ud800d\\r\\ne \\u2764\\ufe0f"}')
     assert ok.status_code == 200
     assert fake_rasa.messages[-1] == "abcd\ne ❤️"
@@ -174,14 +178,31 @@ async def test_typed_slash_commands(client: httpx.AsyncClient, fake_rasa: FakeRa
     assert fake_rasa.messages[-3:] == ["restart", "/stop", "/start ABCD-2345"]
 
 
-async def test_rate_limit(client: httpx.AsyncClient, fake_rasa: FakeRasa) -> None:
+async def test_rate_limit(
+    client: httpx.AsyncClient, fake_rasa: FakeRasa, web_settings: Settings
+) -> None:
+    assert web_settings.web_messages_per_minute == 20  # the default
     await open_chat(client)
-    for i in range(MESSAGES_PER_MINUTE):
+    for i in range(web_settings.web_messages_per_minute):
         assert (await say(client, text=f"bericht {i}")).status_code == 200
     limited = await say(client, text="nog een")
     assert limited.status_code == 429
     assert limited.json()["error"] == "rate_limited" and limited.json()["retry_after"] >= 1
     assert "nog een" not in fake_rasa.messages
+
+
+@pytest.mark.parametrize(
+    "web_env", [{"WEB_MESSAGES_PER_MINUTE": "3", "WEB_MAX_MESSAGE_CHARS": "50"}]
+)
+async def test_the_limits_are_settings(client: httpx.AsyncClient, fake_rasa: FakeRasa) -> None:
+    await open_chat(client)
+    assert 'data-max="50"' in (await client.get("/chat")).text
+    too_long = await say(client, text="x" * 51)
+    assert (too_long.status_code, too_long.json()) == (422, {"error": "too_long", "max": 50})
+    for i in range(2):  # the rejected message counted as one
+        assert (await say(client, text=f"bericht {i}")).status_code == 200
+    assert (await say(client, text="nog een")).status_code == 429
+    assert fake_rasa.messages[-2:] == ["bericht 0", "bericht 1"]
 
 
 async def test_rasa_down_keeps_the_message(client: httpx.AsyncClient, fake_rasa: FakeRasa) -> None:

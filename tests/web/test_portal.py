@@ -59,7 +59,9 @@ def secrets_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def web_settings(tmp_path: Path, fake_rasa: FakeRasa, secrets_env: dict[str, str]) -> Settings:
+def web_settings(
+    tmp_path: Path, fake_rasa: FakeRasa, secrets_env: dict[str, str], web_env: dict[str, str]
+) -> Settings:
     return load_settings(
         make_test_env(
             tmp_path / "var",
@@ -67,6 +69,7 @@ def web_settings(tmp_path: Path, fake_rasa: FakeRasa, secrets_env: dict[str, str
             ACTION_PORT=str(fake_rasa.port),
             DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}",
             **secrets_env,
+            **web_env,
         )
     )
 
@@ -193,11 +196,19 @@ async def test_totp_second_step(
     step = await client.get("/portal/login/totp")
     wrong = await client.post("/portal/login/totp", data={"csrf": csrf_of(step), "code": "000000"})
     assert wrong.status_code == 401
-    ok = await client.post(
-        "/portal/login/totp", data={"csrf": csrf_of(step), "code": pyotp.TOTP(secret).now()}
-    )
+    code = pyotp.TOTP(secret).now()
+    ok = await client.post("/portal/login/totp", data={"csrf": csrf_of(step), "code": code})
     assert ok.headers["location"] == "/portal/"
     assert (await client.get("/portal/team")).status_code == 200
+
+    # Someone who saw the code (and has the password) cannot use it again.
+    other = new_client(app)
+    assert (await login(other, "lead@example.org")).headers["location"] == "/portal/login/totp"
+    again = await other.get("/portal/login/totp")
+    replay = await other.post("/portal/login/totp", data={"csrf": csrf_of(again), "code": code})
+    assert replay.status_code == 401
+    assert (await other.get("/portal/team")).headers["location"] == "/portal/login/totp"
+    assert len(audit_rows(web_db, action="login.totp_failed", allowed=False)) == 2
 
 
 async def test_totp_enrolment(app: FastAPI, seeded: Seeded, web_db: sessionmaker[Session]) -> None:
@@ -273,6 +284,22 @@ async def test_pdf_of_the_shared_summary(app: FastAPI, seeded: Seeded) -> None:
     assert pdf.headers["content-type"] == "application/pdf"
 
 
+@pytest.mark.parametrize(
+    ("web_env", "offered"),
+    [
+        ({"TELEGRAM_BOT_USERNAME": "mijnstem_bot"}, False),  # from 16, the default
+        ({"TELEGRAM_BOT_USERNAME": "mijnstem_bot", "TELEGRAM_MIN_AGE": "12"}, True),
+    ],
+)
+async def test_the_letter_offers_telegram_from_the_configured_age(
+    app: FastAPI, seeded: Seeded, offered: bool
+) -> None:
+    client, csrf = await signed_in(app, "sanne@example.org")
+    letter = await client.post(f"/portal/child/{seeded.child_a}/invite", data={"csrf": csrf})
+    assert letter.status_code == 200
+    assert ("https://t.me/mijnstem_bot?start=" in letter.text) is offered  # Lisa is 12
+
+
 async def test_new_invite_letter(app: FastAPI, seeded: Seeded) -> None:
     client, csrf = await signed_in(app, "sanne@example.org")
     letter = await client.post(f"/portal/child/{seeded.child_a}/invite", data={"csrf": csrf})
@@ -342,6 +369,20 @@ def test_every_portal_route_is_in_the_matrix() -> None:
     }
     normalised = {(m, re.sub(r"\{(\w+?)_id\}", r"{\1}", p)) for m, p in routes}
     assert normalised == set(CHILD_ROUTES + TEAM_ROUTES + ADMIN_ROUTES + OPEN_ROUTES)
+
+
+def test_every_child_route_checks_access_through_one_provider() -> None:
+    """Each /portal/child route gets its child through `child_access(action)`, so none
+    can skip the access check; the 403 test below checks what the check does."""
+    from bot.web.routers import portal_child
+
+    for route in portal_child.router.routes:
+        assert isinstance(route, APIRoute)
+        providers = [d.call for d in route.dependant.dependencies]
+        assert any(
+            getattr(call, "__qualname__", "") == "child_access.<locals>.provide"
+            for call in providers
+        ), route.path
 
 
 def _fill(path: str, seeded: Seeded, alert: int) -> str:
@@ -528,3 +569,33 @@ async def test_outside_development_leads_and_admins_must_enrol_totp(
         # A caseworker is not forced (TOTP stays available to them).
         sanne = new_client(application)
         assert (await login(sanne, "sanne@example.org")).headers["location"] == "/portal/"
+
+
+async def test_feelings_and_checkin_answers_are_marked(
+    app: FastAPI, seeded: Seeded, web_db: sessionmaker[Session]
+) -> None:
+    """Issue 11: a shared feeling shows with its emoji and the child's words; a
+    check-in's answers are marked with the check-in (its date, and which question)."""
+    from datetime import date
+
+    from bot.storage import loop, repo
+
+    with web_db.begin() as session:
+        child = repo.get_child(session=session, child_id=seeded.child_a)
+        loop.add_child_message(session=session, child=child, kind="feeling",
+                               feeling="zenuwachtig", text="morgen een toets")
+        checkin = loop.plan_checkin(session=session, child=child, due_on=date(2026, 12, 14),
+                                    about="evaluatie zorgplan")
+        loop.add_child_message(session=session, child=child, kind="checkin",
+                               checkin_id=checkin.id, part="discuss",
+                               text="vaker naar papa <b>graag</b>")
+    client, _ = await signed_in(app, "sanne@example.org")
+    page = await client.get(f"/portal/child/{seeded.child_a}")
+    assert page.status_code == 200
+    assert "Gevoel" in page.text and "😬 zenuwachtig" in page.text
+    assert "morgen een toets" in page.text
+    assert "Check-in voor 14-12-2026: wat besproken moet worden" in page.text
+    assert "check-in voor 14-12-2026: wat besproken moet worden" in page.text
+    assert "vaker naar papa &lt;b&gt;graag&lt;/b&gt;" in page.text
+    # Like any message: each has its answer form.
+    assert page.text.count('class="answer no-print"') >= 2

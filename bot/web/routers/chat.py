@@ -34,11 +34,11 @@ from starlette.datastructures import FormData
 from bot import invites
 from bot.network.circle import child_circle_png
 from bot.settings import Settings
+from bot.storage.models import Child
 from bot.web import tokens
 from bot.web.chat_service import (
     MAX_BODY_BYTES,
     MAX_FORM_BYTES,
-    MAX_MESSAGE_CHARS,
     ChatService,
     clean_text,
     typed_text_for_rasa,
@@ -64,26 +64,26 @@ class BadRequest(Exception):
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
+    tokens.set_signed_cookie(
+        response,
         SESSION_COOKIE,
-        tokens.sign(settings.web_secret, "session", token),
+        secret=settings.web_secret,
+        purpose="session",
+        value=token,
         max_age=SESSION_COOKIE_AGE,
-        path="/",
-        httponly=True,
         samesite="lax",
-        secure=True,
     )
 
 
 def set_code_cookie(response: Response, settings: Settings, code: str) -> None:
-    response.set_cookie(
+    tokens.set_signed_cookie(
+        response,
         CODE_COOKIE,
-        tokens.sign(settings.web_secret, "code", code),
+        secret=settings.web_secret,
+        purpose="code",
+        value=code,
         max_age=CODE_COOKIE_AGE,
-        path="/",
-        httponly=True,
         samesite="lax",
-        secure=True,
     )
 
 
@@ -147,12 +147,26 @@ async def index() -> Response:
     return RedirectResponse("/chat", status_code=303)
 
 
+# The page's own buttons: command -> what the child's bubble shows (a picture, no words).
+PAGE_COMMANDS = {"gevoel": "😊"}
+
+
+def _age_group(db: Any, child_id: int | None) -> str | None:
+    """The linked child's age band today (the page reads aloud by default for 6-9)."""
+    if child_id is None:
+        return None
+    with db.begin():
+        child = db.get(Child, child_id)
+        return child.current_age_group if child is not None else None
+
+
 @router.get("/chat")
 async def chat_page(
     request: Request,
     service: ChatDep,
     settings: SettingsDep,
     templates: TemplatesDep,
+    db: DbDep,
     code: str | None = None,
 ) -> Response:
     if code is not None:
@@ -187,7 +201,8 @@ async def chat_page(
             "transcript": chat.transcript,
             "buttons": [title for title, _ in chat.open_buttons],
             "pending_text": chat.pending_text or "",
-            "max_chars": MAX_MESSAGE_CHARS,
+            "max_chars": settings.web_max_message_chars,
+            "age_group": await run_in_threadpool(_age_group, db, chat.child_id),
         },
     )
     set_session_cookie(response, settings, token)  # a visit extends the cookie's life
@@ -204,7 +219,7 @@ async def start(
     if service.start_limit.hit(client) is not None or service.code_failures.wait(client):
         return _start_page(request, templates, error="rate_limited", status=429)
     try:
-        form = await _read_form(request)
+        form = await _read_form(request, settings.web_max_message_chars)
         raw = form.get("code")
         code = clean_text(raw if isinstance(raw, str) else "")
     except BadRequest as exc:
@@ -288,7 +303,7 @@ async def message(request: Request, service: ChatDep) -> Response:
         if found is None:
             raise BadRequest(401, "no_session")
         _, chat = found
-        body = await _read_json(request)
+        body = await _read_json(request, service.settings.web_max_message_chars)
         wait = service.message_limit.hit(chat.id)
         if wait is not None:
             raise BadRequest(429, "rate_limited", retry_after=int(wait) + 1)
@@ -299,7 +314,9 @@ async def message(request: Request, service: ChatDep) -> Response:
                 raise BadRequest(401, "no_session")
             if fresh.paused():
                 raise BadRequest(409, "paused")
-            to_rasa, shown, typed = _message_from(body, fresh)
+            to_rasa, shown, typed = _message_from(
+                body, fresh, service.settings.web_max_message_chars
+            )
             try:
                 replies = await service.exchange(fresh, to_rasa, shown_as=shown)
             except RasaUnavailable:
@@ -368,28 +385,28 @@ def _format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-async def _read_capped(request: Request, limit: int) -> bytes:
+async def _read_capped(request: Request, limit: int, max_chars: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise BadRequest(413, "too_long", max=MAX_MESSAGE_CHARS)
+        raise BadRequest(413, "too_long", max=max_chars)
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > limit:
-            raise BadRequest(413, "too_long", max=MAX_MESSAGE_CHARS)
+            raise BadRequest(413, "too_long", max=max_chars)
     return bytes(raw)
 
 
-async def _read_form(request: Request) -> FormData:
+async def _read_form(request: Request, max_chars: int) -> FormData:
     """The start form, refused when larger than MAX_FORM_BYTES."""
-    request._body = await _read_capped(request, MAX_FORM_BYTES)
+    request._body = await _read_capped(request, MAX_FORM_BYTES, max_chars)
     return await request.form()
 
 
-async def _read_json(request: Request) -> dict[str, Any]:
+async def _read_json(request: Request, max_chars: int) -> dict[str, Any]:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise BadRequest(415, "invalid_request")
-    raw = await _read_capped(request, MAX_BODY_BYTES)
+    raw = await _read_capped(request, MAX_BODY_BYTES, max_chars)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -403,8 +420,14 @@ async def _read_json(request: Request) -> dict[str, Any]:
     return body
 
 
-def _message_from(body: dict[str, Any], chat: WebChat) -> tuple[str, str, bool]:
-    """(text for Rasa, the child's bubble, typed?) from {"text": ...} or {"button": n}."""
+def _message_from(body: dict[str, Any], chat: WebChat, max_chars: int) -> tuple[str, str, bool]:
+    """(text for Rasa, the child's bubble, typed?) from {"text": ...}, {"button": n} or
+    {"command": "gevoel"} (the page's own buttons, e.g. "Hoe voel ik me?")."""
+    if "command" in body:
+        command = body["command"]
+        if command not in PAGE_COMMANDS:
+            raise BadRequest(400, "invalid_request")
+        return f"/{command}", PAGE_COMMANDS[command], False
     if "button" in body:
         index = body["button"]
         buttons = chat.open_buttons
@@ -418,6 +441,6 @@ def _message_from(body: dict[str, Any], chat: WebChat) -> tuple[str, str, bool]:
     text = clean_text(raw)
     if not text:
         raise BadRequest(422, "empty")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise BadRequest(422, "too_long", max=MAX_MESSAGE_CHARS)
+    if len(text) > max_chars:
+        raise BadRequest(422, "too_long", max=max_chars)
     return typed_text_for_rasa(text), text, True

@@ -13,6 +13,7 @@ import qrcode
 import qrcode.image.svg
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from bot import accounts, audit
@@ -53,13 +54,13 @@ def _login_page(
         {"csrf": nonce, "error": error, "email": email[:254]},
         status_code=status,
     )
-    response.set_cookie(
+    tokens.set_signed_cookie(
+        response,
         LOGIN_COOKIE,
-        tokens.sign(settings.web_secret, "portal-login", nonce),
+        secret=settings.web_secret,
+        purpose="portal-login",
+        value=nonce,
         max_age=LOGIN_COOKIE_AGE,
-        path="/",
-        httponly=True,
-        secure=True,
         samesite="strict",
     )
     return response
@@ -169,7 +170,8 @@ async def totp_check(
     code = _text(form, "code", 12).replace(" ", "")
     with db.begin():
         db.add(found.row)
-        if pyotp.TOTP(found.account.totp_secret).verify(code, valid_window=1):
+        # A code is accepted once: replaying it within its 30 seconds fails.
+        if accounts.accept_totp(session=db, account=found.account, code=code):
             sessions.set_stage(session=db, current=found, stage="ok")
             audit.record(session=db, action="login", actor=found.account, detail="totp")
             ok = True
@@ -205,6 +207,19 @@ async def enrol_page(
         if not found.row.pending_totp:
             found.row.pending_totp = pyotp.random_base32()
         secret = found.row.pending_totp
+    return _enrol_page(request, templates, found, secret)
+
+
+def _enrol_page(
+    request: Request,
+    templates: Jinja2Templates,
+    found: sessions.Current,
+    secret: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The enrolment page: the QR code and the secret to type in, and the code field."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=found.account.email, issuer_name=TOTP_ISSUER)
     return templates.TemplateResponse(
         request,
@@ -213,11 +228,12 @@ async def enrol_page(
             "csrf": found.csrf,
             "qr": _qr_data_uri(uri),
             "secret": secret,
-            "error": None,
+            "error": error,
             "user": found.account,
             "required": found.row.stage == "enrol",
             "has_totp": bool(found.account.totp_secret),
         },
+        status_code=status_code,
     )
 
 
@@ -234,8 +250,11 @@ async def enrol(
         db.add(found.row)
         db.add(found.account)
         secret = found.row.pending_totp
-        if secret and pyotp.TOTP(secret).verify(code, valid_window=1):
-            accounts.set_totp_secret(session=db, account=found.account, secret=secret)
+        step = accounts.totp_step(secret, code) if secret else None
+        if step is not None:
+            accounts.set_totp_secret(
+                session=db, account=found.account, secret=secret, used_step=step
+            )
             sessions.set_stage(session=db, current=found, stage="ok")
             audit.record(
                 session=db,
@@ -244,23 +263,7 @@ async def enrol(
                 target=f"caseworker:{found.account.id}",
             )
             return RedirectResponse("/portal/", status_code=303)
-    uri = pyotp.TOTP(secret or "").provisioning_uri(
-        name=found.account.email, issuer_name=TOTP_ISSUER
-    )
-    return templates.TemplateResponse(
-        request,
-        "portal/enrol.html",
-        {
-            "csrf": found.csrf,
-            "qr": _qr_data_uri(uri),
-            "secret": secret,
-            "error": "wrong",
-            "user": found.account,
-            "required": found.row.stage == "enrol",
-            "has_totp": bool(found.account.totp_secret),
-        },
-        status_code=401,
-    )
+    return _enrol_page(request, templates, found, secret or "", error="wrong", status_code=401)
 
 
 @router.post("/logout")

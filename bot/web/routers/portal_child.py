@@ -2,22 +2,24 @@
 follow-ups with answers, the child's messages and reactions, the network circle, the
 PDF, a new invite with its printable letter, and moving the child to another caseworker.
 
-Every route first asks bot/portal/access.py whether this account may see this child;
-a refusal is audited and answered 403."""
+Every route works through `child_access(action)` (bot/web/portal_deps.py): inside the
+route's transaction it asks bot/portal/access.py whether this account may see this
+child (a refusal is audited and answered 403), and it writes the audit record."""
 
 from __future__ import annotations
 
 import base64
 import io
 from datetime import timedelta
+from typing import Annotated
 
 import qrcode
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import accounts, audit, invites
+from bot import accounts
 from bot.network.circle import people_of_child, render_circle_svg
 from bot.portal import access
 from bot.portal.caseload import invite_state
@@ -26,16 +28,10 @@ from bot.portal.shared import shared_view
 from bot.storage import loop, repo
 from bot.storage.models import Caseworker, Child, SharedSummary, utcnow
 from bot.web.deps import DbDep, SettingsDep, TemplatesDep
-from bot.web.portal_deps import FormDep, UserDep
+from bot.web.portal_deps import ChildAccess, FormDep, child_access
 from bot.web.qr import telegram_link, web_chat_link
 
 router = APIRouter(prefix="/portal/child")
-
-TELEGRAM_MIN_AGE = 16
-
-
-def _child(db: Session, user: UserDep, child_id: int, action: str) -> Child:
-    return access.get_child_for(session=db, account=user.account, child_id=child_id, action=action)
 
 
 def _colleagues(db: Session, account: Caseworker, child: Child) -> list[Caseworker]:
@@ -49,11 +45,14 @@ def _colleagues(db: Session, account: Caseworker, child: Child) -> list[Casework
 
 @router.get("/{child_id}")
 async def child_page(
-    child_id: int, request: Request, db: DbDep, templates: TemplatesDep, user: UserDep
+    request: Request,
+    db: DbDep,
+    templates: TemplatesDep,
+    scope: Annotated[ChildAccess, Depends(child_access("child.view"))],
 ) -> Response:
     now = utcnow()
-    with db.begin():
-        child = _child(db, user, child_id, "child.view")
+    user = scope.user
+    with scope.begin() as child:
         follow_ups = loop.follow_ups_for_child(session=db, child_id=child.id)
         for follow_up in follow_ups:
             if follow_up.opened_at is None:
@@ -68,6 +67,7 @@ async def child_page(
             for f in follow_ups
         ]
         messages = loop.messages_for_child(session=db, child_id=child.id)
+        checkins = {c.id: c for c in loop.checkins(session=db, child_id=child.id)}
         unread_summaries = db.scalar(
             select(SharedSummary.id)
             .where(SharedSummary.child_id == child.id, SharedSummary.read_at.is_(None))
@@ -84,6 +84,7 @@ async def child_page(
             "view": shared_view(session=db, child_id=child.id),
             "items": items,
             "messages": messages,
+            "checkins": checkins,
             "has_unread": unread_summaries is not None or any(m.read_at is None for m in messages),
             "history": history,
             "names": names,
@@ -91,20 +92,15 @@ async def child_page(
             "statuses": loop.REPLY_STATUSES,
             "now": now,
         }
-        audit.record(
-            session=db,
-            action="child.view",
-            actor=user.account,
-            target=f"child:{child.id}",
-            child_id=child.id,
-        )
+        scope.audit(child)
     return templates.TemplateResponse(request, "portal/child.html", context)
 
 
 @router.get("/{child_id}/circle.svg")
-async def circle_svg(child_id: int, db: DbDep, user: UserDep) -> Response:
-    with db.begin():
-        child = _child(db, user, child_id, "child.circle")
+async def circle_svg(
+    db: DbDep, scope: Annotated[ChildAccess, Depends(child_access("child.circle"))]
+) -> Response:
+    with scope.begin() as child:
         people = people_of_child(session=db, child_id=child.id, shared_only=True)
     svg = render_circle_svg(people)
     return Response(
@@ -116,20 +112,17 @@ async def circle_svg(child_id: int, db: DbDep, user: UserDep) -> Response:
 
 
 @router.get("/{child_id}/summary.pdf")
-async def summary_pdf_route(child_id: int, db: DbDep, user: UserDep) -> Response:
-    with db.begin():
-        child = _child(db, user, child_id, "child.export")
+async def summary_pdf_route(
+    child_id: int,
+    db: DbDep,
+    scope: Annotated[ChildAccess, Depends(child_access("child.export"))],
+) -> Response:
+    user = scope.user
+    with scope.begin() as child:
         view = shared_view(session=db, child_id=child.id)
         name = child.display_name or f"kind {child.id}"
         age_group = child.age_group
-        audit.record(
-            session=db,
-            action="child.export",
-            actor=user.account,
-            target=f"child:{child.id}",
-            child_id=child.id,
-            detail="pdf",
-        )
+        scope.audit(child, detail="pdf")
     pdf = summary_pdf(
         view=view, child_name=name, age_group=age_group, made_by=user.account.name, made_at=utcnow()
     )
@@ -141,23 +134,21 @@ async def summary_pdf_route(child_id: int, db: DbDep, user: UserDep) -> Response
 
 
 @router.post("/{child_id}/read")
-async def mark_read(child_id: int, db: DbDep, user: UserDep, form: FormDep) -> Response:
-    with db.begin():
-        child = _child(db, user, child_id, "summary.read")
+async def mark_read(
+    child_id: int,
+    db: DbDep,
+    form: FormDep,
+    scope: Annotated[ChildAccess, Depends(child_access("summary.read"))],
+) -> Response:
+    with scope.begin() as child:
         for summary in db.scalars(
             select(SharedSummary).where(
                 SharedSummary.child_id == child.id, SharedSummary.read_at.is_(None)
             )
         ):
             loop.mark_summary_read(session=db, summary=summary)
-        loop.mark_messages_read(session=db, child_id=child.id, by=user.account)
-        audit.record(
-            session=db,
-            action="summary.read",
-            actor=user.account,
-            target=f"child:{child.id}",
-            child_id=child.id,
-        )
+        loop.mark_messages_read(session=db, child_id=child.id, by=scope.user.account)
+        scope.audit(child)
     return RedirectResponse(f"/portal/child/{child_id}", status_code=303)
 
 
@@ -165,33 +156,27 @@ async def mark_read(child_id: int, db: DbDep, user: UserDep, form: FormDep) -> R
 async def answer(
     child_id: int,
     follow_up_id: int,
-    request: Request,
     db: DbDep,
-    templates: TemplatesDep,
-    user: UserDep,
     form: FormDep,
+    scope: Annotated[ChildAccess, Depends(child_access("follow_up.answer"))],
 ) -> Response:
     status = form.get("status")
     text = form.get("text")
     try:
-        with db.begin():
-            child = _child(db, user, child_id, "follow_up.answer")
+        with scope.begin() as child:
             follow_up = loop.get_follow_up(session=db, follow_up_id=follow_up_id)
             if follow_up is None or follow_up.child_id != child.id:
                 raise access.Refused("follow_up.answer", f"follow_up:{follow_up_id}", child.id)
             loop.add_reply(
                 session=db,
                 follow_up=follow_up,
-                by=user.account,
+                by=scope.user.account,
                 status=status if isinstance(status, str) else "",
                 text=text if isinstance(text, str) else None,
             )
-            audit.record(
-                session=db,
-                action="follow_up.answer",
-                actor=user.account,
+            scope.audit(
+                child,
                 target=f"follow_up:{follow_up_id}",
-                child_id=child.id,
                 detail=status if isinstance(status, str) else None,
             )
     except loop.LoopError as exc:
@@ -216,31 +201,26 @@ async def new_invite(
     db: DbDep,
     templates: TemplatesDep,
     settings: SettingsDep,
-    user: UserDep,
     form: FormDep,
+    scope: Annotated[ChildAccess, Depends(child_access("invite.create"))],
 ) -> Response:
-    with db.begin():
-        child = _child(db, user, child_id, "invite.create")
-        code = invites.new_code()
-        invite = repo.create_invite(
+    user = scope.user
+    with scope.begin() as child:
+        code, invite = repo.issue_invite(
             session=db,
             child=child,
-            code_hash=invites.code_hash(settings.pseudonym_secret, code),
+            secret=settings.pseudonym_secret,
             ttl=timedelta(days=settings.invite_ttl_days),
         )
-        audit.record(
-            session=db,
-            action="invite.create",
-            actor=user.account,
-            target=f"child:{child.id}",
-            child_id=child.id,
-        )
+        scope.audit(child)
         name = child.display_name
         age = child.age
         expires = invite.expires_at
     web = web_chat_link(settings, code)
     telegram = (
-        telegram_link(settings, code) if age is not None and age >= TELEGRAM_MIN_AGE else None
+        telegram_link(settings, code)
+        if age is not None and age >= settings.telegram_min_age
+        else None
     )
     return templates.TemplateResponse(
         request,
@@ -262,23 +242,21 @@ async def new_invite(
 
 
 @router.post("/{child_id}/assign")
-async def assign(child_id: int, db: DbDep, user: UserDep, form: FormDep) -> Response:
+async def assign(
+    child_id: int,
+    db: DbDep,
+    form: FormDep,
+    scope: Annotated[ChildAccess, Depends(child_access("child.assign"))],
+) -> Response:
+    user = scope.user
     raw = form.get("caseworker_id")
-    with db.begin():
-        child = _child(db, user, child_id, "child.assign")
+    with scope.begin() as child:
         target = db.get(Caseworker, int(raw)) if isinstance(raw, str) and raw.isdigit() else None
         allowed = {cw.id for cw in _colleagues(db, user.account, child)}
         if target is None or target.id not in allowed or not target.active:
             raise access.Refused("child.assign", f"caseworker:{raw}"[:80], child.id)
         loop.assign_child(session=db, child=child, caseworker=target, by=user.account)
-        audit.record(
-            session=db,
-            action="child.assign",
-            actor=user.account,
-            target=f"child:{child.id}",
-            child_id=child.id,
-            detail=f"to caseworker:{target.id}",
-        )
+        scope.audit(child, detail=f"to caseworker:{target.id}")
         still_visible = access.may_see_child(session=db, account=user.account, child=child)
     return RedirectResponse(
         f"/portal/child/{child_id}" if still_visible else "/portal/", status_code=303

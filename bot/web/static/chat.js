@@ -43,6 +43,27 @@
   var synth = window.speechSynthesis || null;
   var dutchVoice = null;
   var autoRead = log.getAttribute("data-read-aloud") === "on";
+  var readToggle = document.getElementById("read-toggle");
+  try {
+    /* The child's own choice on this device wins over the age band's default. */
+    var stored = window.localStorage.getItem("mijnstem-read-aloud");
+    if (stored === "on" || stored === "off") autoRead = stored === "on";
+  } catch (e) { /* storage may be blocked: keep the default */ }
+
+  function showReadToggle() {
+    if (!readToggle) return;
+    readToggle.textContent = autoRead ? copy.read_off : copy.read_on;
+    readToggle.setAttribute("aria-pressed", autoRead ? "true" : "false");
+  }
+  showReadToggle();
+  if (readToggle) {
+    readToggle.addEventListener("click", function () {
+      autoRead = !autoRead;
+      if (!autoRead && synth) synth.cancel();
+      try { window.localStorage.setItem("mijnstem-read-aloud", autoRead ? "on" : "off"); } catch (e) { /* ignore */ }
+      showReadToggle();
+    });
+  }
   var PICTURE = /^(.*?)\s*((?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|\uFE0F|\u200D)+)\s*$/u;
 
   function pickVoice() {
@@ -325,6 +346,14 @@
       return;
     }
     send({ text: text }, text.trim(), true);
+  }
+
+  var feelingButton = document.getElementById("feeling");
+  if (feelingButton) {
+    feelingButton.addEventListener("click", function () {
+      if (busy) return;
+      send({ command: "gevoel" }, copy.feeling, false);
+    });
   }
 
   form.addEventListener("submit", function (event) {

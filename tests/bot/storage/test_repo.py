@@ -51,6 +51,20 @@ def test_invite_links_once_then_reports_used(sessions, settings):
     assert _redeem(sessions, settings, "K7MP-Q2XR", "chat-b") is repo.LinkStatus.USED
 
 
+def test_an_issued_invite_keeps_only_the_code_hash(sessions, settings):
+    with sessions.begin() as session:
+        child = repo.create_child(
+            session=session, display_name="Noor", age=8, age_group="6-9", caseworker=None
+        )
+        code, invite = repo.issue_invite(
+            session=session, child=child, secret=settings.pseudonym_secret, ttl=timedelta(days=3)
+        )
+        assert invites.looks_like_code(code)
+        assert invite.code_hash == invites.code_hash(settings.pseudonym_secret, code) != code
+        assert invite.expires_at - invite.created_at == timedelta(days=3)
+    assert _redeem(sessions, settings, code, "tg-1") is repo.LinkStatus.LINKED
+
+
 def test_unknown_and_expired_codes(sessions, settings):
     _child_with_invite(
         sessions, settings, "ABCD-2345", ttl=timedelta(days=14), now=utcnow() - timedelta(days=15)
