@@ -31,7 +31,7 @@ def _training_inputs(root: Path) -> list[Path]:
     # NLU components shape the model; the channel, tracker store and log filter in
     # bot/nlu only run beside it, so editing them needs no retraining.
     runtime_only = {"tracker_store.py", "channel.py", "log_privacy.py", "command_filter.py",
-                    "lock_store.py", "action_guard.py", "followups.py"}
+                    "lock_store.py", "action_guard.py", "followups.py", "speedups.py"}
     files += sorted(p for p in (root / "bot" / "nlu").rglob("*.py") if p.name not in runtime_only)
     files += sorted((root / "bot" / "safety").rglob("*.py"))
     files += [root / "bot" / f for f in ("invites.py", "pseudonym.py", "chat_commands.py")]

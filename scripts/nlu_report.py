@@ -54,6 +54,7 @@ def scores(report: dict[str, Any]) -> dict[str, Any]:
         "core_recall": {k: round(v["recall"], 3) for k, v in core.items()},
         "weak_intents": {k: round(v["f1-score"], 3) for k, v in per_intent.items()
                          if v["f1-score"] < TARGET},
+        "f1": {k: round(v["f1-score"], 3) for k, v in sorted(per_intent.items())},
     }
 
 

@@ -6,6 +6,8 @@ import json
 
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+from rasa.shared.utils.common import all_subclasses
 
 from bot.nlu import speedups
 
@@ -25,10 +27,37 @@ def verdicts(action: RemoteAction) -> list[str]:
     return out
 
 
+def resolved() -> list[str]:
+    """What Event.resolve_by_type gives for every event type, an old one, an unknown
+    one with and without a default, and a type defined after the first lookup."""
+    names = sorted({cls.type_name for cls in all_subclasses(Event)})
+    out = [f"{n}: {Event.resolve_by_type(n).__name__}" for n in names]
+    out.append(f"topic: {Event.resolve_by_type('topic')}")
+    out.append(f"default: {Event.resolve_by_type('no_such_event', default=SlotSet).__name__}")
+    try:
+        Event.resolve_by_type("no_such_event")
+    except ValueError as exc:
+        out.append(f"unknown: {exc}")
+    return out
+
+
+def late_subclass() -> str:
+    class ProbeEvent(ActionExecuted):
+        type_name = "probe_event_defined_late"
+
+    return Event.resolve_by_type("probe_event_defined_late").__name__
+
+
 action = RemoteAction.__new__(RemoteAction)
 before = verdicts(action)
+events_before = resolved()
 speedups.install()
 after = verdicts(action)
+events_after = resolved()
 print("PROBE " + json.dumps({"before": before, "after": after,
+                              "events_before": events_before, "events_after": events_after,
+                              "late": late_subclass(),
+                              "parsed": Event.from_parameters(GOOD["events"][0]).as_dict(),
                               "patched": RemoteAction._validate_action_result
-                              is speedups.validate_action_result}))
+                              is speedups.validate_action_result
+                              and Event.resolve_by_type is speedups.resolve_by_type}))

@@ -1,5 +1,6 @@
 """bot/nlu/speedups.py inside Rasa's own environment: the action server's answers are
-validated exactly as Rasa does, with the schema validator built once."""
+validated exactly as Rasa does, with the schema validator built once, and event types
+are resolved exactly as Rasa resolves them, from a table built once."""
 
 from __future__ import annotations
 
@@ -13,14 +14,29 @@ from bot.settings import PROJECT_ROOT
 PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 
 
-def test_action_results_are_judged_as_rasa_judges_them():
+def _probe() -> dict:
     run = subprocess.run(
         [str(PYTHON), str(Path(__file__).with_name("rasa_speedups_probe.py"))],
         cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True, text=True, timeout=300,
     )
     line = next((ln for ln in run.stdout.splitlines() if ln.startswith("PROBE ")), None)
     assert line, run.stdout[-2000:] + run.stderr[-4000:]
-    out = json.loads(line.removeprefix("PROBE "))
+    return json.loads(line.removeprefix("PROBE "))
+
+
+def test_action_results_are_judged_as_rasa_judges_them():
+    out = _probe()
     assert out["patched"]
     assert out["after"] == out["before"]
     assert out["after"][0] == "ok" and all(v.startswith("refused") for v in out["after"][1:])
+
+
+def test_event_types_resolve_as_rasa_resolves_them():
+    out = _probe()
+    assert out["events_after"] == out["events_before"]
+    assert "slot: SlotSet" in out["events_after"]
+    assert "topic: None" in out["events_after"]
+    assert "default: SlotSet" in out["events_after"]
+    assert "unknown: Unknown event name 'no_such_event'." in out["events_after"]
+    assert out["late"] == "ProbeEvent"
+    assert out["parsed"]["event"] == "slot" and out["parsed"]["value"] == "een hond"
