@@ -37,14 +37,19 @@ SOURCES: dict[str, Path] = {
     "committed": SAFETY / "safety_set.yml",
     **{p.stem: p for p in sorted((SAFETY / "writers").glob("w*.yml"))},
     "everyday": SAFETY / "writers" / "everyday.yml",
+    "interview": SAFETY / "writers" / "interview_answers.yml",
 }
+# Calm messages of the kind children type most: weighted up, and held out by quarters in
+# each --cv fold.
+DAILY = ("everyday", "interview")
 # The folds of --cv: the writers nobody fitted rules to. Each fold also holds out a
 # quarter of the everyday messages.
 WRITERS = ("w1", "w2", "w3", "w4")
 # Thresholds (chosen with --cv; see docs/safeguarding.md for the figures).
 THRESHOLDS = {"alarm": 0.9, "worry": 0.3, "demote": 0.7, "immediate": 0.5,
               "short_words": 4, "worry_short": 0.7}
-# Everyday messages count three times: what children type most must stay calm.
+# Everyday messages and interview answers count three times: what children type most
+# must stay calm.
 EVERYDAY_WEIGHT = 3.0
 # Measured with --cv: C 2 and 8 trace the same curve; class weights "balanced" and a
 # minimum document frequency of 1 did not help; the rules' concepts as features gave
@@ -145,7 +150,7 @@ def _fit(examples: list[Example]) -> dict[str, Any]:
     x, vocab = _vectorise(texts)
     inverse = sorted(vocab, key=vocab.__getitem__)
     tiers = LogisticRegression(C=C_TIER, max_iter=3000)
-    weights = [EVERYDAY_WEIGHT if e["source"] == "everyday" else 1.0 for e in examples]
+    weights = [EVERYDAY_WEIGHT if e["source"] in DAILY else 1.0 for e in examples]
     tiers.fit(x, [e["tier"] for e in examples], sample_weight=weights)
 
     labelled = [i for i, e in enumerate(examples) if e["tier"] != "calm" and e["category"]]
@@ -234,13 +239,14 @@ def cross_validate() -> dict[str, Any]:
     rules = _rules([e["text"] for e in examples])
     # The grid around the chosen thresholds (1.01: that part switched off).
     grid = [dict(THRESHOLDS, **{key: value}) for key, values in (
-        ("worry", (0.25, 0.3, 0.35, 0.4)), ("demote", (0.6, 0.7, 0.8, 1.01)),
+        ("worry", (0.25, 0.3, 0.35, 0.4, 0.45, 0.5)), ("demote", (0.6, 0.7, 0.8, 1.01)),
         ("worry_short", (0.5, 0.7, 0.9)), ("immediate", (0.5, 0.7, 1.01)),
         ("alarm", (0.85, 0.9, 0.95))) for value in values]
-    daily = [e for e in examples if e["source"] == "everyday"]
+    daily = {name: [e for e in examples if e["source"] == name] for name in DAILY}
     results: dict[str, Any] = {}
     for fold_index, held in enumerate(WRITERS):
-        everyday = daily[fold_index::len(WRITERS)]
+        held_daily = {name: items[fold_index::len(WRITERS)] for name, items in daily.items()}
+        everyday = [e for items in held_daily.values() for e in items]
         out = {e["text"] for e in everyday}
         train_set = [e for e in examples if e["source"] != held and e["text"] not in out]
         test_set = [e for e in examples if e["source"] == held]
@@ -254,8 +260,9 @@ def cross_validate() -> dict[str, Any]:
         for limits in grid:
             key = "_".join(f"{k[0]}{v}" for k, v in sorted(limits.items()))
             fold[key] = _figures(test_set, rules, scores, limits)
-            fold[key]["everyday_concern"] = _figures(everyday, rules, scores,
-                                                     limits)["calm_concern"]
+            for name, items in held_daily.items():
+                fold[key][f"{name}_concern"] = _figures(items, rules, scores,
+                                                        limits)["calm_concern"]
         results[held] = fold
     return results
 
