@@ -46,8 +46,10 @@ DAILY = ("everyday", "interview")
 # quarter of the everyday messages.
 WRITERS = ("w1", "w2", "w3", "w4")
 # Thresholds (chosen with --cv; see docs/safeguarding.md for the figures).
-THRESHOLDS = {"alarm": 0.9, "worry": 0.3, "demote": 0.7, "immediate": 0.5,
-              "short_words": 4, "worry_short": 0.7}
+# demote 1.01: the model never lowers a rule's alarm. (0.7 took hard-calm alerts from
+# 6.4% to 5.7% in --cv, but also demoted "ik kreeg een klap van mijn pleegvader".)
+THRESHOLDS = {"alarm": 0.9, "worry": 0.2, "demote": 1.01, "immediate": 0.5,
+              "short_words": 4, "worry_short": 0.7, "worry_unjudged": 0.6}
 # Everyday messages and interview answers count three times: what children type most
 # must stay calm.
 EVERYDAY_WEIGHT = 3.0
@@ -226,7 +228,7 @@ def _rules(texts: list[str]) -> dict[str, Any]:
                                   analysis.past,
                                   analysis.signals[0].category if analysis.signals else None,
                                   text[analysis.signals[0].start:analysis.signals[0].end]
-                                  if analysis.signals else None)
+                                  if analysis.signals else None, analysis.judged)
         if cache_path:
             Path(cache_path).write_text(json.dumps(_RULES_CACHE))
     return {t: _RULES_CACHE[t] for t in texts}
@@ -239,9 +241,11 @@ def cross_validate() -> dict[str, Any]:
     rules = _rules([e["text"] for e in examples])
     # The grid around the chosen thresholds (1.01: that part switched off).
     grid = [dict(THRESHOLDS, **{key: value}) for key, values in (
-        ("worry", (0.25, 0.3, 0.35, 0.4, 0.45, 0.5)), ("demote", (0.6, 0.7, 0.8, 1.01)),
+        ("worry", (0.15, 0.2, 0.25, 0.3)), ("demote", (0.6, 0.7, 0.8, 1.01)),
         ("worry_short", (0.5, 0.7, 0.9)), ("immediate", (0.5, 0.7, 1.01)),
-        ("alarm", (0.85, 0.9, 0.95))) for value in values]
+        ("alarm", (0.85, 0.9, 0.95))) for value in values] + [
+        dict(THRESHOLDS, worry=w, worry_unjudged=u) for w in (0.2, 0.3, 0.5)
+        for u in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]
     daily = {name: [e for e in examples if e["source"] == name] for name in DAILY}
     results: dict[str, Any] = {}
     for fold_index, held in enumerate(WRITERS):
@@ -272,11 +276,11 @@ def _figures(test_set: list[Example], rules: dict[str, Any], scores: dict[str, A
     from bot.safety.model import combine, word_count
 
     def verdict(text: str) -> tuple[str | None, bool]:
-        rule_tier, rule_now, past, category, clause = rules[text]
+        rule_tier, rule_now, past, category, clause, judged = rules[text]
         if limits is None:
             return rule_tier, rule_now
         return combine(rule_tier, rule_now, scores[text], limits, past, word_count(text),
-                       category, scores[clause].calm if clause is not None else None)
+                       category, scores[clause].calm if clause is not None else None, judged)
 
     by = {t: [e for e in test_set if e["tier"] == t] for t in ("alarm", "concern", "calm")}
     now = [e for e in by["alarm"] if e.get("immediate") is True]

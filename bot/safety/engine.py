@@ -243,14 +243,15 @@ class Detector:
                 (alarms if rule.tier == ALARM else concerns).append(signal)
         past = past_in_message and not now_in_message
         if learned:
-            self._learned(text, alarms, concerns, past)
+            self._learned(text, alarms, concerns, past,
+                          bool(in_message & self.lex.judged_concepts))
         order = self._order
         alarms.sort(key=lambda s: (not s.immediate, order[s.category], s.start))
         concerns.sort(key=lambda s: (order[s.category], s.start))
         return Analysis(alarms, bool(in_message & self.lex.judged_concepts), concerns, past)
 
     def _learned(self, text: str, alarms: list[SafetySignal],
-                 concerns: list[SafetySignal], past: bool) -> None:
+                 concerns: list[SafetySignal], past: bool, judged: bool) -> None:
         """The learned layer (`bot.safety.model`) beside the rules, in place: see
         `bot.safety.model.combine` for how the two verdicts make one."""
         if self.model is None:
@@ -262,7 +263,8 @@ class Detector:
         clause_calm = (self.model.score(text[first.start:first.end]).calm
                        if first is not None else None)
         tier, now = combine(rule_tier, rule_now, scores, self.model.thresholds, past,
-                            word_count(text), first.category if first else None, clause_calm)
+                            word_count(text), first.category if first else None, clause_calm,
+                            judged)
         if tier == rule_tier and now == rule_now:
             return
         if rule_tier == ALARM:

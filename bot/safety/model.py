@@ -186,7 +186,7 @@ NEVER_DEMOTED = frozenset({"danger_now", "overdose", "suicide", "self_harm", "se
 def combine(rule_tier: str | None, rule_immediate: bool, scores: Scores,
             limits: dict[str, float], past: bool, words: int,
             rule_category: str | None = None,
-            clause_calm: float | None = None) -> tuple[str | None, bool]:
+            clause_calm: float | None = None, judged: bool = True) -> tuple[str | None, bool]:
     """The verdict (tier, immediate) from the rules' and the model's:
 
     - the rules found an alarm right now, or one about life and death
@@ -197,7 +197,9 @@ def combine(rule_tier: str | None, rule_immediate: bool, scores: Scores,
       now" (112 first);
     - no alarm from the rules: the model raises one when it is very sure, else a concern
       when it sees worry (or the rules found one); a short answer ("mama en papa",
-      "niemand") needs more worry than a sentence.
+      "niemand") needs more worry than a sentence, and so does a message without any
+      word the rules know how to judge (`judged`: harm, fear, food, touch...), which is
+      what most interview answers are ("dat ik meer zelf wil beslissen").
     """
     now = scores.immediate >= limits["immediate"] and not past
     if rule_tier == "alarm":
@@ -210,6 +212,8 @@ def combine(rule_tier: str | None, rule_immediate: bool, scores: Scores,
     if scores.alarm >= limits["alarm"]:
         return "alarm", now
     worry = limits["worry"] if words >= limits["short_words"] else limits["worry_short"]
+    if not judged:
+        worry = max(worry, limits["worry_unjudged"])
     if rule_tier == "concern" or scores.worry >= worry:
         return "concern", False
     return None, False
