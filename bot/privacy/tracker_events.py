@@ -98,7 +98,16 @@ def sqlite_pragmas(dbapi_conn: Any) -> None:
     cursor.close()
 
 
+# pg_advisory_xact_lock key: "create the tracker tables" (any fixed 64-bit number).
+_SCHEMA_LOCK = 0x6D696A6E7374656D
+
+
 def ensure_schema(conn: Any) -> None:
+    """Create our tracker tables if missing. On PostgreSQL several Rasa servers may start
+    at once: without a lock, both see no table and both CREATE it, and the second fails
+    on the type's unique index. The lock is held until the caller's transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
     metadata.create_all(conn, checkfirst=True)
 
 
