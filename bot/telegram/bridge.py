@@ -14,6 +14,7 @@ name or what the child wrote.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import math
 import time
@@ -73,6 +74,14 @@ MENU = (("gevoel", "utter_menu_gevoel"),)
 
 def short(sender: str) -> str:
     return sender[:11] + "…"
+
+
+class Sent(enum.Enum):
+    """What became of a message sent to a chat."""
+
+    OK = "ok"  # sent, or refused for itself alone (BadRequest): the next may go on
+    BLOCKED = "blocked"  # the chat has blocked the bot: nothing more reaches it
+    FAILED = "failed"  # Telegram or the network kept failing: worth trying later
 
 
 class Bridge:
@@ -312,6 +321,9 @@ class Bridge:
         def claim(*, session: Session, checkin_id: int) -> bool:
             return loop.mark_invited(session=session, checkin_id=checkin_id)
 
+        def unclaim(*, session: Session, checkin_id: int) -> None:
+            loop.unmark_invited(session=session, checkin_id=checkin_id)
+
         try:
             waiting = await self._db(due)
         except SQLAlchemyError as exc:
@@ -334,8 +346,16 @@ class Bridge:
                 log.error("check-in invitation not claimed: %s", type(exc).__name__)
                 continue
             async with self._locks[sender]:
-                await self.reply(bot, chat_id,
-                                 [self.responses.message("utter_checkin_invite", age_group)])
+                outcome = await self.reply(
+                    bot, chat_id, [self.responses.message("utter_checkin_invite", age_group)])
+            if outcome is Sent.FAILED:
+                # Not lost: given back, so the next run of the job sends it (after the
+                # back-off of `_send` has run out for this one).
+                try:
+                    await self._db(unclaim, checkin_id=checkin_id)
+                except SQLAlchemyError as exc:
+                    log.error("check-in invitation not given back: %s", type(exc).__name__)
+                continue
             sent += 1
         return sent
 
@@ -392,15 +412,18 @@ class Bridge:
             log.info("%d kept messages handed to Rasa", handed)
         return handed
 
-    async def reply(self, bot: Bot, chat_id: int, answers: list[BotMessage]) -> None:
+    async def reply(self, bot: Bot, chat_id: int, answers: list[BotMessage]) -> Sent:
+        """Send the answers in order; stops at the first that cannot reach the chat."""
         for item in render(answers):
-            if not await self._send(bot, chat_id, item):
-                break
+            outcome = await self._send(bot, chat_id, item)
+            if outcome is not Sent.OK:
+                return outcome
+        return Sent.OK
 
-    async def _send(self, bot: Bot, chat_id: int, item: Reply) -> bool:
+    async def _send(self, bot: Bot, chat_id: int, item: Reply) -> Sent:
         """Send one message. RetryAfter is honoured by the AIORateLimiter; what gets past
         it, and network errors, are retried here, so a reply is not lost to a hiccup.
-        False when the rest of the replies cannot reach the chat either."""
+        Not OK when the rest of the replies cannot reach the chat either."""
         markup = keyboard(item.buttons)
         delays = self.settings.telegram_send_retry_delays
         for delay in (*delays, None):
@@ -409,22 +432,22 @@ class Bridge:
                     await self._send_photo(bot, chat_id, item)
                 else:
                     await bot.send_message(chat_id, item.text or "", reply_markup=markup)
-                return True
+                return Sent.OK
             except Forbidden:
                 log.info("chat has blocked the bot: reply not sent")
-                return False
+                return Sent.BLOCKED
             except BadRequest as exc:  # this message only; the next may be fine
                 log.warning("Telegram refused a reply: %s", exc.message)
-                return True
+                return Sent.OK
             except (RetryAfter, NetworkError) as exc:
                 if delay is None:
                     log.error("reply not sent after %d tries: %s", len(delays) + 1,
                               type(exc).__name__)
-                    return False
+                    return Sent.FAILED
                 log.warning("reply not sent yet (%s); trying again in %.0f s",
                             type(exc).__name__, delay)
                 await asyncio.sleep(delay)
-        return False
+        return Sent.FAILED
 
     async def _send_photo(self, bot: Bot, chat_id: int, item: Reply) -> None:
         markup = keyboard(item.buttons)
