@@ -277,20 +277,13 @@ class Bridge:
             if conversation is not None:
                 conversation.chat_address = None
 
-        try:
-            waiting = await self._db(chats)
-        except SQLAlchemyError as exc:
-            log.error("waiting answers cannot be read: %s", type(exc).__name__)
-            return 0
         delivered = 0
-        secret = self.settings.pseudonym_secret
-        for conversation_id, hashed, address in waiting:
-            try:
-                chat_id = int(address)
-            except ValueError:
+        for conversation_id, hashed, address in await self._rows(chats, "waiting answers"):
+            chat = await self._chat(address, hashed)
+            if chat is None:
                 continue
-            sender = await self._sender(chat_id)
-            if sender_hash(secret, sender) != hashed:
+            chat_id, sender = chat
+            if sender is None:
                 # The chat has since started a session for another child's code: that
                 # conversation is no longer reachable here.
                 await self._db(forget_address, conversation_id=conversation_id)
@@ -324,21 +317,12 @@ class Bridge:
         def unclaim(*, session: Session, checkin_id: int) -> None:
             loop.unmark_invited(session=session, checkin_id=checkin_id)
 
-        try:
-            waiting = await self._db(due)
-        except SQLAlchemyError as exc:
-            log.error("check-ins cannot be read: %s", type(exc).__name__)
-            return 0
         sent = 0
-        secret = self.settings.pseudonym_secret
-        for checkin_id, hashed, address, age_group in waiting:
-            try:
-                chat_id = int(address)
-            except ValueError:
-                continue
-            sender = await self._sender(chat_id)
-            if sender_hash(secret, sender) != hashed:
-                continue  # the chat now belongs to another child's code
+        for checkin_id, hashed, address, age_group in await self._rows(due, "check-ins"):
+            chat = await self._chat(address, hashed)
+            if chat is None or chat[1] is None:
+                continue  # not a chat id, or the chat now belongs to another child's code
+            chat_id, sender = chat[0], chat[1]
             try:
                 if not await self._db(claim, checkin_id=checkin_id):
                     continue
@@ -358,6 +342,27 @@ class Bridge:
                 continue
             sent += 1
         return sent
+
+    async def _rows(self, query: Callable[..., list[T]], what: str) -> list[T]:
+        """What a repeating job works through; nothing (logged) when it cannot be read."""
+        try:
+            return await self._db(query)
+        except SQLAlchemyError as exc:
+            log.error("%s cannot be read: %s", what, type(exc).__name__)
+            return []
+
+    async def _chat(self, address: str, hashed: str) -> tuple[int, str | None] | None:
+        """A stored chat address as (chat id, the chat's current sender), with None for
+        the sender when the chat's current session is no longer the conversation
+        `hashed` (another child's code was used there since). None when the address is
+        not a chat id."""
+        try:
+            chat_id = int(address)
+        except ValueError:
+            return None
+        sender = await self._sender(chat_id)
+        current = sender_hash(self.settings.pseudonym_secret, sender) == hashed
+        return chat_id, sender if current else None
 
     async def drain(self, bot: Bot) -> int:
         """Hand kept messages to Rasa, oldest chat first, each chat in order.
