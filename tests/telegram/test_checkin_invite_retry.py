@@ -6,7 +6,7 @@ Bot API on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
@@ -28,10 +28,8 @@ DAY = date(2026, 12, 14)
 
 
 @pytest.fixture
-def api() -> Iterator[FakeTelegramAPI]:
-    fake = FakeTelegramAPI().start()
-    yield fake
-    fake.stop()
+def api(tg_api: FakeTelegramAPI) -> FakeTelegramAPI:
+    return tg_api
 
 
 @pytest.fixture
