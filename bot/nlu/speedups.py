@@ -45,11 +45,59 @@ def _action_result_validator() -> Any:
     return cls(schema)
 
 
+@functools.lru_cache(maxsize=1)
+def _event_validators() -> tuple[Any, dict[str, Any], Any] | None:
+    """The parts of Rasa's answer schema for the quick check: the properties every
+    event has, one validator per event type (the `oneOf` alternatives, told apart by
+    their `event` constant), and the responses. None when the schema has another shape."""
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    try:
+        event_schema = schema["properties"]["events"]["items"]
+        alternatives = event_schema["oneOf"]
+        by_type: dict[str, Any] = {}
+        for alternative in alternatives:
+            name = alternative["properties"]["event"]["const"]
+            if name in by_type:
+                return None
+            by_type[name] = cls(alternative)
+        responses = cls(schema["properties"]["responses"])
+    except (KeyError, TypeError):
+        return None
+    base = cls({key: value for key, value in event_schema.items() if key != "oneOf"})
+    return base, by_type, responses
+
+
+def _plainly_valid(result: Any) -> bool:
+    """True only for an answer Rasa's schema accepts: each event is checked against the
+    common properties and the one alternative of its type (the others cannot match, as
+    their `event` constants differ). Anything else goes to the full check."""
+    parts = _event_validators()
+    if parts is None or not isinstance(result, dict):
+        return False
+    base, by_type, responses = parts
+    events = result.get("events", [])
+    if not isinstance(events, list):
+        return False
+    for event in events:
+        if not isinstance(event, dict):
+            return False
+        check = by_type.get(event.get("event"))  # type: ignore[arg-type]
+        if check is None or not base.is_valid(event) or not check.is_valid(event):
+            return False
+    return "responses" not in result or bool(responses.is_valid(result["responses"]))
+
+
 def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     """Rasa's `_validate_action_result`, with the same errors, without rebuilding."""
     from jsonschema import exceptions
     from rasa.shared.constants import DOCS_BASE_URL
 
+    if _plainly_valid(result):
+        return True
     error = exceptions.best_match(_action_result_validator().iter_errors(result))
     if error is None:
         return True
@@ -87,6 +135,35 @@ def resolve_by_type(type_name: str, default: Any = None) -> Any:
     if default is not None:
         return default
     raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+def dumps(value: Any) -> str:
+    """JSON text for a request body: ujson (several times faster than `json` on a whole
+    tracker, which Rasa sends to the action server with every action call), with
+    `json.dumps` for anything ujson will not write exactly as `json` would."""
+    import json
+
+    import ujson
+
+    try:
+        return str(ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False,
+                               reject_bytes=True))
+    except (TypeError, ValueError, OverflowError):
+        return json.dumps(value)
+
+
+def endpoint_session(self: Any) -> Any:
+    """Rasa's `EndpointConfig.session`, writing JSON bodies with `dumps`."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    auth = None
+    if self.basic_auth:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+    return aiohttp.ClientSession(
+        headers=self.headers, auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT), json_serialize=dumps,
+    )
 
 
 class TailStates(list):  # type: ignore[type-arg]
@@ -187,7 +264,9 @@ def install() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
+    from rasa.utils.endpoints import EndpointConfig
 
+    EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     RulePolicy._prediction_states = rule_prediction_states  # type: ignore[method-assign]
