@@ -166,6 +166,61 @@ def endpoint_session(self: Any) -> Any:
     )
 
 
+# What the action server is sent of the conversation: the events from this many user
+# messages back. Our actions and rasa_sdk read only the latest turn (the latest user
+# message and what came just before it, the slots set since; the slots, the active loop
+# and the latest message are sent apart from the events). tests/test_consistency.py
+# lists the actions that read `tracker.events`, so a new one is looked at.
+ACTION_SERVER_TURNS = 3
+
+
+def recent_events(events: Any) -> list[Any]:
+    """The events from the ACTION_SERVER_TURNS-th last user message on."""
+    from rasa.shared.core.events import UserUttered
+
+    events = list(events)
+    seen = 0
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            seen += 1
+            if seen == ACTION_SERVER_TURNS:
+                return events[index:]
+    return events
+
+
+_LEAN_DOMAINS: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def lean_domain(data: dict[str, Any]) -> dict[str, Any]:
+    """The domain without its responses (105 of its 127 kB): rasa_sdk reads the slots
+    and forms; the actions that put copy together read the responses from their own
+    copy of domain/ (actions/copy.py)."""
+    known = _LEAN_DOMAINS.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    lean = {key: value for key, value in data.items() if key != "responses"}
+    _LEAN_DOMAINS[id(data)] = (data, lean)
+    return lean
+
+
+def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+    """Rasa's `RemoteAction._action_call_format` with the recent events only and the
+    domain without its responses: Rasa sent the whole conversation and the whole domain
+    with every action call (two or three per message), and the action server parsed
+    them every time."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [event.as_dict() for event in recent_events(tracker.events)]
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
+              "version": rasa.__version__}
+    if (not self._is_selective_domain_enabled()
+            or domain.does_custom_action_explicitly_need_domain(self.name())):
+        result["domain"] = lean_domain(domain.as_dict())
+    return result
+
+
 class TailStates(list):  # type: ignore[type-arg]
     """The newest dialogue states of a conversation, not all of them."""
 
@@ -268,6 +323,7 @@ def install() -> None:
 
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     RulePolicy._prediction_states = rule_prediction_states  # type: ignore[method-assign]
     RulePolicy._create_feature_key = _feature_key_of(  # type: ignore[method-assign]

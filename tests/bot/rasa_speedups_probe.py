@@ -124,7 +124,28 @@ def bodies() -> list[bool]:
     return [json.loads(speedups.dumps(v)) == json.loads(json.dumps(v)) for v in values]
 
 
+def call_formats() -> dict:
+    """What Rasa sends the action server, and what it sends once the speedups are in."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.from_dict({
+        "intents": ["greet"], "slots": {"wish": {"type": "text", "mappings": [
+            {"type": "from_text"}]}},
+        "responses": {"utter_greet": [{"text": "Hoi {wish}"}]}})
+    turns = []
+    for n in range(5):
+        at = 1_000.0 + n
+        turns += [ActionExecuted("action_listen", timestamp=at),
+                  UserUttered(f"wens {n}", {"name": "greet"}, timestamp=at),
+                  SlotSet("wish", f"wens {n}", timestamp=at), BotUttered(f"fijn {n}", timestamp=at)]
+    tracker = DialogueStateTracker.from_events("kind", turns, domain.slots)
+    remote = RemoteAction("action_store_wish", None)
+    return {"call": remote._action_call_format(tracker, domain), "domain": domain.as_dict()}
+
+
 action = RemoteAction.__new__(RemoteAction)
+calls_before = call_formats()
 before = verdicts(action)
 events_before = resolved()
 texts_before = interpolated()
@@ -132,10 +153,12 @@ speedups.install()
 after = verdicts(action)
 events_after = resolved()
 texts_after = interpolated()
+calls_after = call_formats()
 print("PROBE " + json.dumps({"before": before, "after": after,
                               "events_before": events_before, "events_after": events_after,
                               "texts_before": texts_before, "texts_after": texts_after,
-                              "bodies": bodies(),
+                              "bodies": bodies(), "calls_before": calls_before,
+                              "calls_after": calls_after,
                               "late": late_subclass(),
                               "parsed": Event.from_parameters(GOOD["events"][0]).as_dict(),
                               "patched": RemoteAction._validate_action_result
