@@ -16,7 +16,8 @@ Performance). Runs inside Rasa (`.venv-rasa`); installed by the tracker store at
   against every state from the newest back. A rule only ever looks at as many states
   as it has: from the longest rule's length on, every rule is "applicable" and the
   filter keeps them all. So only that tail of states is built (the tracker is still
-  replayed from the start, which the states depend on). Same predictions:
+  replayed from the start, which the states depend on), and only the rules whose last
+  state names the conversation's previous action are compared. Same predictions:
   when no rule applies, Rasa returns a key made of the states as the prediction's
   source; from a tail it is marked, so it can never equal a rule's key (a whole
   conversation longer than every rule cannot either).
@@ -278,6 +279,51 @@ def rule_prediction_states(
     return states
 
 
+_RULE_INDEXES: dict[int, tuple[Any, list[str], dict[str, list[str]]]] = {}
+
+
+def _rule_index(policy: Any, lookup: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
+    """The rule keys by the previous action their last state names (`action_name`),
+    and those whose last state names none."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.nlu.constants import ACTION_NAME
+
+    known = _RULE_INDEXES.get(id(lookup))
+    if known is not None and known[0] is lookup:
+        return known[1], known[2]
+    generic: list[str] = []
+    named: dict[str, list[str]] = {}
+    for key in lookup:
+        rule_states = policy._rule_key_to_state(key)
+        last = rule_states[-1] if rule_states else {}
+        name = (last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+        if isinstance(name, str) and name:
+            named.setdefault(name, []).append(key)
+        else:
+            generic.append(key)
+    _RULE_INDEXES[id(lookup)] = (lookup, generic, named)
+    return generic, named
+
+
+def get_possible_keys(self: Any, lookup: dict[str, Any], states: list[Any]) -> set[str]:
+    """Rasa's `RulePolicy._get_possible_keys`, the same keys: a rule whose last state
+    names a previous action can only apply when the conversation's last state names the
+    same one (`_is_rule_applicable` at turn 0), so only those rules are compared."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.nlu.constants import ACTION_NAME
+
+    if not states:
+        return set(lookup.keys())
+    generic, named = _rule_index(self, lookup)
+    name = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+    possible_keys = set(generic)
+    if isinstance(name, str):
+        possible_keys.update(named.get(name, ()))
+    for i, state in enumerate(reversed(states)):
+        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
+    return possible_keys
+
+
 _TAIL_MARK = "tail:"
 
 
@@ -326,6 +372,7 @@ def install() -> None:
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     RulePolicy._prediction_states = rule_prediction_states  # type: ignore[method-assign]
+    RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
     RulePolicy._create_feature_key = _feature_key_of(  # type: ignore[method-assign]
         RulePolicy._create_feature_key)
     rasa.core.nlg.interpolator.interpolate_text = interpolate_text
