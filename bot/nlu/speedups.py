@@ -21,6 +21,8 @@ Performance). Runs inside Rasa (`.venv-rasa`); installed by the tracker store at
   when no rule applies, Rasa returns a key made of the states as the prediction's
   source; from a tail it is marked, so it can never equal a rule's key (a whole
   conversation longer than every rule cannot either).
+- Rasa copies every slot for every tracker it makes (`copy.copy`, the slow generic way),
+  and works out the graph to run for each NLU parse and prediction again.
 - Rasa's response interpolation logs an exception, with a rendered traceback, for every
   text with braces that are not a slot: each button payload with entities
   (`/choose{"choice":"all"}`) of every response sent. Same texts, logged at debug.
@@ -357,6 +359,42 @@ def interpolate_text(response: str, values: dict[str, Any]) -> str:
         return response
 
 
+def copy_slot(self: Any) -> Any:
+    """`copy.copy` of a Rasa slot, as the default protocol does it (a new object of the
+    same class with the same `__dict__`), without the generic `__reduce_ex__` round trip:
+    every tracker made copies all 66 slots (from the store, for each prediction, for a
+    form's validation)."""
+    new = self.__class__.__new__(self.__class__)
+    new.__dict__.update(self.__dict__)
+    return new
+
+
+def run_graph(self: Any, inputs: dict[str, Any] | None = None,
+              targets: list[str] | None = None) -> dict[str, Any]:
+    """Rasa's `DaskGraphRunner.run`, with the graph for each set of targets worked out
+    once: Rasa walked the schema's dependencies again (recursively, without memory) for
+    the NLU parse and for each prediction."""
+    import dask
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import logger
+
+    run_targets = targets if targets else self._graph_schema.target_names
+    graphs = self.__dict__.setdefault("_mijnstem_graphs", {})
+    graph = graphs.get(tuple(run_targets))
+    if graph is None:
+        graph = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+        graphs[tuple(run_targets)] = graph
+    run = dict(graph)
+    if inputs:
+        self._add_inputs_to_graph(inputs, run)
+    logger.debug("Running graph with inputs: %s, targets: %s and %s.", inputs, targets,
+                 self._execution_context)
+    try:
+        return dict(dask.get(run, run_targets))
+    except RuntimeError as e:
+        raise GraphRunError("Error running runner.") from e
+
+
 def install() -> None:
     global _INSTALLED
     if _INSTALLED:
@@ -364,12 +402,16 @@ def install() -> None:
     import rasa.core.nlg.interpolator
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
+    from rasa.shared.core.slots import Slot
     from rasa.utils.endpoints import EndpointConfig
 
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
+    Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
+    DaskGraphRunner.run = run_graph  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     RulePolicy._prediction_states = rule_prediction_states  # type: ignore[method-assign]
     RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]

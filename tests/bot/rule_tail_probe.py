@@ -5,6 +5,7 @@ conversations made by joining them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
@@ -32,6 +33,30 @@ def predictions(policy: RulePolicy, trackers: list[DialogueStateTracker],
     return out
 
 
+MESSAGES = ["hoi", "ja", "nee", "weet ik niet", "/start ABC123", "ik wil bij mijn broer wonen",
+            "hij slaat me", "stop"]
+
+
+def parsed(agent: Agent) -> list:
+    """The NLU graph's answers (through the graph runner) for a few messages."""
+    async def parse_all() -> list:
+        return [await agent.parse_message(text) for text in MESSAGES]
+
+    results = asyncio.run(parse_all())
+    return [[r["intent"]["name"], round(r["intent"]["confidence"], 6),
+             sorted((e["entity"], str(e.get("value"))) for e in r.get("entities", []))]
+            for r in results]
+
+
+def slot_copies(tracker: DialogueStateTracker) -> list:
+    """A tracker made from another: its slots are copies (not the same objects) with the
+    same class and values."""
+    copied = tracker.copy()
+    return [[name, type(slot).__name__, repr(slot.value), slot is not tracker.slots[name],
+             vars(slot) == vars(tracker.slots[name])]
+            for name, slot in copied.slots.items()]
+
+
 def tracker_steps(tracker: DialogueStateTracker) -> list[DialogueStateTracker]:
     """The tracker as it stood before each of its actions."""
     steps = []
@@ -57,11 +82,17 @@ def main(model: str) -> None:
     trackers = [*stories, *joined]
     rule_only_data = policy._get_rule_only_data()
     before = predictions(policy, trackers, domain, rule_only_data)
+    parsed_before = parsed(agent)
+    copies_before = slot_copies(trackers[-1])
     speedups.install()
     after = predictions(policy, trackers, domain, rule_only_data)
+    parsed_after = parsed(agent)
+    copies_after = slot_copies(trackers[-1])
     tail = speedups._rule_tail(policy)
     longest = max(len(tracker_steps(t)) for t in trackers)
     print("PROBE " + json.dumps({"before": before, "after": after, "tail": tail,
+                                 "parsed_before": parsed_before, "parsed_after": parsed_after,
+                                 "copies_before": copies_before, "copies_after": copies_after,
                                  "longest": longest, "steps": len(after)}))
 
 

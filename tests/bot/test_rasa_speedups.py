@@ -84,3 +84,8 @@ def test_rule_policy_predicts_the_same_from_the_tail_of_the_states():
     assert out["steps"] > 1000
     assert 0 < out["tail"] < out["longest"]  # the long conversations are cut to a tail
     assert out["after"] == out["before"]
+    # The NLU graph, run through the graph runner, and slot copies: as Rasa's own.
+    assert out["parsed_after"] == out["parsed_before"]
+    assert out["parsed_after"][0][0] == "greet"
+    assert out["copies_after"] == out["copies_before"]
+    assert all(copy[3] and copy[4] for copy in out["copies_after"])
