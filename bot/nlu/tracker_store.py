@@ -33,6 +33,7 @@ from typing import Any
 try:
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
     from rasa.shared.core.trackers import DialogueStateTracker
     from sqlalchemy.orm import sessionmaker
 
@@ -49,6 +50,8 @@ class TrackerStoreConfigError(RuntimeError):
 
 CACHE_MAX_EVENTS = 60_000
 CACHE_IDLE_SECONDS = 600.0
+# Decoded trackers take far more memory than the cached JSON: about 20 interviews' worth.
+TRACKER_CACHE_MAX_EVENTS = 20_000
 
 
 @dataclass
@@ -101,6 +104,30 @@ class _EventCache:
             self.size -= len(evicted.ids)
         return [json.loads(plain) for plain in cached.plain]
 
+    def extend(self, key: str, ids: list[int], plain: list[str], rows: int) -> None:
+        """Rows this process has just written (and committed), `rows` being all of the
+        conversation's rows after it: kept as they are, so its own events are never
+        decrypted again. The check on each read still guards the rest."""
+        if not ids:
+            return
+        cached = self.entries.pop(key, None)
+        if cached is None:
+            if rows != len(ids):
+                return  # rows written before, by another process: read them when needed
+            cached = _Cached()
+        else:
+            self.size -= len(cached.ids)
+            if cached.ids and ids[0] <= cached.ids[-1]:
+                return
+        cached.ids.extend(ids)
+        cached.plain.extend(plain)
+        cached.used = time.monotonic()
+        self.entries[key] = cached
+        self.size += len(cached.ids)
+        while self.size > self.max_events and len(self.entries) > 1:
+            _, evicted = self.entries.popitem(last=False)
+            self.size -= len(evicted.ids)
+
     def drop(self, key: str) -> None:
         cached = self.entries.pop(key, None)
         if cached is not None:
@@ -112,6 +139,80 @@ class _EventCache:
             if now - oldest.used < self.idle_seconds:
                 return
             self.drop(key)
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    rows: int  # the conversation's rows in the table right after the save
+    top: int  # and the highest id among them
+    length: int  # the tracker's events when it was saved
+    used: float
+
+
+class _TrackerCache:
+    """The tracker this process saved last, per conversation, handed back as it is on
+    the next read (Rasa rebuilt it from every event of the conversation on each turn).
+
+    A kept tracker is handed out only while the table holds exactly the rows it held
+    after that save (another process writing, an erasure or retention changes the count
+    or the highest id), and only when the tracker has not changed since (a turn that
+    failed before saving). Handing out takes it from the cache: the next save puts it
+    back. Only trackers whose events are all of their latest session are kept, as
+    that is what a read returns (`_since_last_session`)."""
+
+    def __init__(self, max_events: int = TRACKER_CACHE_MAX_EVENTS,
+                 idle_seconds: float = CACHE_IDLE_SECONDS) -> None:
+        self.max_events = max_events
+        self.idle_seconds = idle_seconds
+        self.entries: OrderedDict[str, _Kept] = OrderedDict()
+        self.size = 0
+        self.served = 0  # trackers handed back (a measure for tests)
+
+    def take(self, conn: Any, key: str) -> DialogueStateTracker | None:
+        kept = self.entries.pop(key, None)
+        if kept is None:
+            return None
+        self.size -= kept.length
+        if (time.monotonic() - kept.used > self.idle_seconds
+                or len(kept.tracker.events) != kept.length):
+            return None
+        table = tracker_events.events
+        rows, top = conn.execute(
+            sa.select(sa.func.count(), sa.func.max(table.c.id)).where(table.c.sender_id == key)
+        ).one()
+        if (rows, top) != (kept.rows, kept.top):
+            return None
+        self.served += 1
+        return kept.tracker
+
+    def keep(self, key: str, tracker: DialogueStateTracker, rows: int, top: int | None) -> None:
+        self.drop(key)
+        if top is None or not _one_session(tracker):
+            return
+        now = time.monotonic()
+        self.entries[key] = _Kept(tracker, rows, top, len(tracker.events), now)
+        self.size += len(tracker.events)
+        while self.entries:
+            oldest_key, oldest = next(iter(self.entries.items()))
+            if self.size <= self.max_events and now - oldest.used < self.idle_seconds:
+                break
+            self.drop(oldest_key)
+
+    def drop(self, key: str) -> None:
+        kept = self.entries.pop(key, None)
+        if kept is not None:
+            self.size -= kept.length
+
+
+def _one_session(tracker: DialogueStateTracker) -> bool:
+    """Whether a read would return all of this tracker's events (none is older than
+    its latest session start)."""
+    starts = [e.timestamp for e in tracker.events if isinstance(e, SessionStarted)]
+    if not starts:
+        return True
+    start = max(starts)
+    return all((e.timestamp or 0) >= start for e in tracker.events)
 
 
 def _since_last_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -147,6 +248,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         speedups.install()
         self.codec = _codec_from_environment()
         self.cache = _EventCache()
+        self.trackers = _TrackerCache()
         path = sqlite_path(str(kwargs.get("host") or kwargs.get("url") or ""))
         if path is not None:
             ensure_private_file(path)  # 0600 before SQLite creates it
@@ -223,10 +325,13 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
+        key = self.codec.sender_key(sender_id)
         with self.session_scope() as session:
-            stored = self.cache.events(
-                session.connection(), self.codec.sender_key(sender_id), self.codec
-            )
+            if not fetch_events_from_all_sessions and self.domain:
+                kept = self.trackers.take(session.connection(), key)
+                if kept is not None:
+                    return kept
+            stored = self.cache.events(session.connection(), key, self.codec)
         events = stored if fetch_events_from_all_sessions else _since_last_session(stored)
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -251,8 +356,23 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 )
                 new_events = [e for e in tracker.events if (e.timestamp or 0) > erased]
             else:
+                erased = None
                 new_events = list(self._additional_events(session, tracker))
-            rows = [self.codec.row(key, event.as_dict()) for event in new_events]
-            if rows:
-                conn.execute(tracker_events.events.insert(), rows)
+            table = tracker_events.events
+            ids: list[int] = []
+            plain: list[str] = []
+            for event in new_events:
+                row, text = self.codec.row_and_text(key, event.as_dict())
+                ids.append(int(conn.execute(table.insert(), row).inserted_primary_key[0]))
+                plain.append(text)
+            rows, top = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(table.c.id))
+                .where(table.c.sender_id == key)
+            ).one()
             session.commit()
+        if erased is None:
+            self.cache.extend(key, ids, plain, int(rows))
+            self.trackers.keep(key, tracker, int(rows), top)
+        else:
+            self.cache.drop(key)
+            self.trackers.drop(key)

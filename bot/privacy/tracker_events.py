@@ -78,14 +78,19 @@ class EventCodec:
         return json.loads(self.cipher.decrypt(token))
 
     def row(self, sender_key: str, event: dict[str, Any]) -> dict[str, Any]:
+        return self.row_and_text(sender_key, event)[0]
+
+    def row_and_text(self, sender_key: str, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The row to store, and the JSON text that it holds encrypted."""
+        text = json.dumps(event, ensure_ascii=True)  # as `encode`
         return {
             "sender_id": sender_key,
             "type_name": event.get("event") or "",
             "timestamp": event.get("timestamp"),
             "intent_name": None,
             "action_name": None,
-            "data": self.encode(event),
-        }
+            "data": self.cipher.encrypt(text),
+        }, text
 
 
 def sqlite_pragmas(dbapi_conn: Any) -> None:

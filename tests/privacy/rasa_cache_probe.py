@@ -9,6 +9,7 @@ import json
 import sys
 
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import EventVerbosity
 
 from bot.nlu.tracker_store import EncryptedSQLTrackerStore
 from bot.privacy import tracker_events
@@ -26,17 +27,30 @@ async def main(db_path: str) -> dict:
     two = EncryptedSQLTrackerStore(domain=DOMAIN, host=url)
     sender = "web-cache"
     tracker = one.init_tracker(sender)
+    same = []
     for n in range(20):
         tracker.update(UserUttered(f"bericht {n}", {"name": "inform", "confidence": 1.0}))
         tracker.update(BotUttered(f"antwoord {n}"))
         tracker.update(ActionExecuted("action_listen"))
         await one.save(tracker)
-        tracker = await one.retrieve(sender)
-    out["turns_decoded"] = one.cache.decoded  # each event once, not once per turn
+        got = await one.retrieve(sender)
+        same.append(got is tracker)
+        tracker = got
+    out["turns_decoded"] = one.cache.decoded  # what it wrote itself: never decrypted
     out["events"] = len(tracker.events)
+    out["served"] = one.trackers.served  # the saved tracker itself, after each save
+    out["same_object"] = all(same)
     before = one.cache.decoded
-    await one.retrieve(sender)
+    again = await one.retrieve(sender)  # taken already: built from the (cached) rows
     out["unchanged_decoded"] = one.cache.decoded - before
+    out["rebuilt_equal"] = again.current_state(EventVerbosity.ALL) == tracker.current_state(
+        EventVerbosity.ALL)
+
+    # A turn that failed before it was saved: its events are not served from memory.
+    await one.save(again)
+    failed = await one.retrieve(sender)
+    failed.update(UserUttered("niet bewaard", {"name": "inform", "confidence": 1.0}))
+    out["unsaved_served"] = "niet bewaard" in _texts(await one.retrieve(sender))
 
     # Another process writes a turn: the first sees it, decrypting only that turn.
     other = await two.retrieve(sender)
@@ -57,6 +71,9 @@ async def main(db_path: str) -> dict:
     out["all_sessions"] = len((await one.retrieve_full_tracker(sender)).events) > rasa_count
 
     # Erased elsewhere (the app's "vergeet mij"), then a new turn: nothing old is served.
+    kept = await one.retrieve(sender)
+    kept.update(UserUttered("nog een", {"name": "inform", "confidence": 1.0}))
+    await one.save(kept)  # kept in memory again (the new session only)
     with two.engine.begin() as conn:
         tracker_events.erase(conn, [two.codec.sender_key(sender)])
     out["after_erasure"] = await one.retrieve(sender) is None

@@ -44,8 +44,9 @@ def test_encrypted_tracker_store_inside_rasa(settings: Settings, tmp_path: Path)
 
 
 def test_a_turn_decrypts_only_what_is_new(settings: Settings, tmp_path: Path):
-    """The tracker store caches decrypted events per conversation, and the cache stays
-    right when another process writes or erases (rasa_cache_probe.py)."""
+    """The tracker store caches decrypted events per conversation, and the tracker it
+    saved last, and both stay right when another process writes or erases, when a turn
+    fails before saving and over sessions (rasa_cache_probe.py)."""
     env = {
         **rasa_env(),
         "MIJNSTEM_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
@@ -60,8 +61,12 @@ def test_a_turn_decrypts_only_what_is_new(settings: Settings, tmp_path: Path):
     line = next((ln for ln in run.stdout.splitlines() if ln.startswith("PROBE ")), None)
     assert line, run.stdout[-2000:] + run.stderr[-4000:]
     out = json.loads(line.removeprefix("PROBE "))
-    assert out["turns_decoded"] == out["events"]
-    assert out["unchanged_decoded"] == 0
+    # Its own events are kept in clear as written: nothing it wrote is decrypted again,
+    # and after each save the saved tracker itself is handed back.
+    assert out["turns_decoded"] == 0 and out["events"] == 60
+    assert out["served"] == 20 and out["same_object"]
+    assert out["unchanged_decoded"] == 0 and out["rebuilt_equal"]
+    assert out["unsaved_served"] is False
     assert out["sees_other"] == "van de ander" and out["other_decoded"] == 1
     assert out["session_events"][0] == out["session_events"][1] and out["all_sessions"]
     assert out["after_erasure"] is True and out["after_new_turn"] == ["opnieuw"]
