@@ -54,11 +54,18 @@ def _run(args: list[str], timeout: int = 540) -> subprocess.CompletedProcess[str
     )
 
 
+# Intents only our NLU component sets (bot/nlu/safety.py), never the classifier: they
+# have no training examples, so the validator is shown one each (validation only).
+INTENTS_SET_BY_CODE = {"safety_unclear": "dat ik meer zelf wil beslissen"}
+
+
 def test_rasa_data_validate(tmp_path: Path):
     catalogue = tmp_path / "sent_by_actions.yml"
     steps = [{"action": "action_continue"}] + [{"action": n} for n in responses_sent_by_code()]
     catalogue.write_text(yaml.safe_dump({
         "version": "3.1",
+        "nlu": [{"intent": name, "examples": f"- {example}\n"}
+                for name, example in INTENTS_SET_BY_CODE.items()],
         "rules": [{"rule": "responses sent by actions and forms (validation only)",
                    "steps": steps}],
     }))
