@@ -14,19 +14,20 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from actions import deps
 from actions.base import Events, FormValidation, Turn, TurnAction
 from actions.common import DB_ERRORS, channel_of, is_skip, latest_intent
+from actions.sharing import SENT, SENT_TEAM, UNLINKED, store_for_team
 from bot.storage import loop, repo
-from bot.storage.models import utcnow
+from bot.storage.models import Child, ConversationSession, utcnow
 
 # Words that mean "send nothing after all" (besides the skip intents).
 CANCEL_WORDS = {"laat maar", "niks", "niets", "toch niet", "nee laat maar", "annuleren"}
 # A typed "dankjewel" this soon after an answer was delivered thanks for that answer.
 THANKS_WINDOW = timedelta(hours=24)
 SLOT = "message_to_caseworker"
-SENT, SENT_TEAM = "sent", "sent_team"
 
 
 def deadlines() -> loop.Deadlines:
@@ -83,30 +84,26 @@ class ValidateCaseworkerMessageForm(FormValidation):
             return {SLOT: None}
         if is_skip(tracker, text) or text.lower().strip(" .!") in CANCEL_WORDS:
             return {SLOT: False}
-        try:
-            conversation = turn.conversation
-            if conversation is None:
-                return {SLOT: False}
-            with turn.db() as session:
-                child = repo.get_child(session=session, child_id=conversation.child_id)
-                if tracker.get_slot("message_kind") == "reaction":
-                    reply = loop.last_delivered_reply(session=session, child_id=child.id)
-                    loop.add_reaction(
-                        session=session, child=child, reaction="own_words",
-                        reply_id=reply.id if reply else None, text=text,
-                        session_id=conversation.id, channel=channel_of(tracker.sender_id),
-                    )
-                else:
-                    loop.add_child_message(
-                        session=session, child=child, text=text, session_id=conversation.id,
-                        channel=channel_of(tracker.sender_id), deadlines=deadlines(),
-                    )
-                has_caseworker = child.caseworker is not None
-        except DB_ERRORS:
-            dispatcher.utter_message(response="utter_cannot_save")
+
+        def store(session: Session, child: Child, conversation: ConversationSession) -> None:
+            if tracker.get_slot("message_kind") == "reaction":
+                reply = loop.last_delivered_reply(session=session, child_id=child.id)
+                loop.add_reaction(
+                    session=session, child=child, reaction="own_words",
+                    reply_id=reply.id if reply else None, text=text,
+                    session_id=conversation.id, channel=channel_of(tracker.sender_id),
+                )
+            else:
+                loop.add_child_message(
+                    session=session, child=child, text=text, session_id=conversation.id,
+                    channel=channel_of(tracker.sender_id), deadlines=deadlines(),
+                )
+
+        result = store_for_team(dispatcher, turn, store)
+        if result is None:
             return {SLOT: None}
         # The words are stored (encrypted); the slot keeps only that it was sent.
-        return {SLOT: SENT if has_caseworker else SENT_TEAM}
+        return {SLOT: False if result == UNLINKED else result}
 
 
 class ActionAfterCaseworkerMessage(TurnAction):

@@ -13,13 +13,15 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from actions.base import Events, FormValidation, Turn, TurnAction
 from actions.caseworker import deadlines
-from actions.common import DB_ERRORS, channel_of, latest_text, yes_no
-from actions.feeling import NOT_SENT, SENT, SENT_TEAM, is_cancel, reader_slots
-from bot.storage import loop, repo
-from bot.storage.models import utcnow
+from actions.common import DB_ERRORS, ask_yes_no, channel_of
+from actions.feeling import is_cancel
+from actions.sharing import NOT_SENT, SENT, SENT_TEAM, UNLINKED, reader_slots, store_for_team
+from bot.storage import loop
+from bot.storage.models import Child, ConversationSession, utcnow
 
 CHECKIN_SLOTS = ("checkin_changed", "checkin_discuss", "checkin_share")
 PARTS = (("checkin_changed", "changed"), ("checkin_discuss", "discuss"))
@@ -93,35 +95,31 @@ class ValidateCheckinForm(FormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        answer = yes_no(tracker, latest_text(tracker))
+        answer = ask_yes_no(dispatcher, tracker)
         if answer == "":
-            dispatcher.utter_message(response="utter_yes_or_no")
             return {"checkin_share": None}
         cleared = {slot: False for slot, _ in PARTS}
         if answer != "yes":
             return {**cleared, "checkin_share": False, "checkin_result": NOT_SENT}
         checkin_id = tracker.get_slot("checkin_id")
-        try:
-            conversation = turn.conversation
-            if conversation is None:
-                return {**cleared, "checkin_share": False, "checkin_result": NOT_SENT}
-            with turn.db() as session:
-                child = repo.get_child(session=session, child_id=conversation.child_id)
-                for slot, part in PARTS:
-                    words = tracker.get_slot(slot)
-                    if isinstance(words, str) and words.strip():
-                        loop.add_child_message(
-                            session=session, child=child, kind="checkin", text=words,
-                            checkin_id=checkin_id if isinstance(checkin_id, int) else None,
-                            part=part, session_id=conversation.id,
-                            channel=channel_of(tracker.sender_id), deadlines=deadlines(),
-                        )
-                has_caseworker = child.caseworker is not None
-        except DB_ERRORS:
-            dispatcher.utter_message(response="utter_cannot_save")
+
+        def store(session: Session, child: Child, conversation: ConversationSession) -> None:
+            for slot, part in PARTS:
+                words = tracker.get_slot(slot)
+                if isinstance(words, str) and words.strip():
+                    loop.add_child_message(
+                        session=session, child=child, kind="checkin", text=words,
+                        checkin_id=checkin_id if isinstance(checkin_id, int) else None,
+                        part=part, session_id=conversation.id,
+                        channel=channel_of(tracker.sender_id), deadlines=deadlines(),
+                    )
+
+        result = store_for_team(dispatcher, turn, store)
+        if result is None:
             return {"checkin_share": None}
-        return {**cleared, "checkin_share": True,
-                "checkin_result": SENT if has_caseworker else SENT_TEAM}
+        if result == UNLINKED:
+            return {**cleared, "checkin_share": False, "checkin_result": NOT_SENT}
+        return {**cleared, "checkin_share": True, "checkin_result": result}
 
 
 class ActionAfterCheckin(TurnAction):

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import deps
@@ -125,6 +126,15 @@ def yes_no(tracker: Tracker, text: str) -> str:
     return {"affirm": "yes", "deny": "no", "dont_know": "unsure", "skip": "unsure"}.get(
         intent or "", ""
     )
+
+
+def ask_yes_no(dispatcher: CollectingDispatcher, tracker: Tracker) -> str:
+    """The child's answer to a yes/no question (`yes_no`); when it is neither, the
+    child is asked for a yes or a no (`utter_yes_or_no`) and "" is returned."""
+    answer = yes_no(tracker, latest_text(tracker))
+    if answer == "":
+        dispatcher.utter_message(response="utter_yes_or_no")
+    return answer
 
 
 @functools.lru_cache(maxsize=1)

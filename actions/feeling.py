@@ -17,36 +17,27 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import Events, FormValidation, Turn, TurnAction
 from actions.caseworker import CANCEL_WORDS, deadlines
-from actions.common import DB_ERRORS, channel_of, choices, chosen, is_skip, latest_text, yes_no
-from actions.names import first_name
-from bot.storage import loop, repo
+from actions.common import (
+    DB_ERRORS,
+    ask_yes_no,
+    channel_of,
+    choices,
+    chosen,
+    is_skip,
+    latest_text,
+)
+from actions.sharing import NOT_SENT, SENT, SENT_TEAM, UNLINKED, reader_slots, store_for_team
+from bot.storage import loop
 
 FEELING_SLOTS = ("feeling", "feeling_why", "feeling_share")
 # A typed feeling with one of these words is asked again with the buttons.
 NEGATION = {"niet", "geen", "nooit"}
-# feeling_result: what became of it.
-SENT, SENT_TEAM, NOT_SENT, CANCELLED, UNLINKED = (
-    "sent", "sent_team", "not_sent", "cancelled", "unlinked")
+# feeling_result: what became of it (actions/sharing.py), or that the child stopped.
+CANCELLED = "cancelled"
 
 
 def is_cancel(tracker: Tracker, text: str) -> bool:
     return is_skip(tracker, text) or text.lower().strip(" .!") in CANCEL_WORDS
-
-
-def reader_slots(turn: Turn) -> Events | None:
-    """Who would read it: `has_caseworker` and the caseworker's first name (the
-    fallback words of actions/names.py stay when there is none). None when the chat is
-    not linked."""
-    conversation = turn.conversation
-    if conversation is None:
-        return None
-    with turn.db() as session:
-        child = repo.get_child(session=session, child_id=conversation.child_id)
-        caseworker = child.caseworker
-        name = first_name(caseworker.name) if caseworker is not None and caseworker.active \
-            else None
-    events = [SlotSet("has_caseworker", name is not None)]
-    return events + ([SlotSet("caseworker_name", name)] if name else [])
 
 
 class ActionStartFeeling(TurnAction):
@@ -109,34 +100,27 @@ class ValidateFeelingForm(FormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        answer = yes_no(tracker, latest_text(tracker))
+        answer = ask_yes_no(dispatcher, tracker)
         if answer == "":
-            dispatcher.utter_message(response="utter_yes_or_no")
             return {"feeling_share": None}
         if answer != "yes":
             # Not stored: the caseworker never sees it, and it is dropped from the slots.
             return {"feeling_share": False, "feeling_why": False, "feeling_result": NOT_SENT}
         why = tracker.get_slot("feeling_why")
-        try:
-            conversation = turn.conversation
-            if conversation is None:
-                return {"feeling_share": False, "feeling_result": UNLINKED}
-            with turn.db() as session:
-                child = repo.get_child(session=session, child_id=conversation.child_id)
-                loop.add_child_message(
-                    session=session, child=child, kind="feeling",
-                    feeling=str(tracker.get_slot("feeling")),
-                    text=why if isinstance(why, str) else None,
-                    session_id=conversation.id, channel=channel_of(tracker.sender_id),
-                    deadlines=deadlines(),
-                )
-                has_caseworker = child.caseworker is not None
-        except DB_ERRORS:
-            dispatcher.utter_message(response="utter_cannot_save")
+        result = store_for_team(dispatcher, turn, lambda session, child, conversation: (
+            loop.add_child_message(
+                session=session, child=child, kind="feeling",
+                feeling=str(tracker.get_slot("feeling")),
+                text=why if isinstance(why, str) else None,
+                session_id=conversation.id, channel=channel_of(tracker.sender_id),
+                deadlines=deadlines(),
+            )))
+        if result is None:
             return {"feeling_share": None}
+        if result == UNLINKED:
+            return {"feeling_share": False, "feeling_result": UNLINKED}
         # The words are stored encrypted; the slots keep only that it was sent.
-        return {"feeling_share": True, "feeling_why": False,
-                "feeling_result": SENT if has_caseworker else SENT_TEAM}
+        return {"feeling_share": True, "feeling_why": False, "feeling_result": result}
 
 
 class ActionAfterFeeling(TurnAction):

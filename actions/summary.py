@@ -13,7 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import FormValidation, Turn, TurnAction
 from actions.caseworker import deadlines
-from actions.common import DB_ERRORS, choices, chosen, latest_text, with_step, yes_no
+from actions.common import (
+    DB_ERRORS,
+    ask_yes_no,
+    choices,
+    chosen,
+    latest_text,
+    with_step,
+    yes_no,
+)
 from actions.copy import render
 from bot.notify.summaries import notify_summary_shared
 from bot.storage import interview, loop, repo
@@ -316,9 +324,11 @@ class ValidateShareForm(FormValidation):
         turn: Turn,
     ) -> dict[str, Any]:
         queue = list(tracker.get_slot("share_queue") or [])
-        answer = yes_no(tracker, latest_text(tracker))
-        if answer == "" or not queue:
+        if not queue:
             dispatcher.utter_message(response="utter_yes_or_no")
+            return {"share_item": None}
+        answer = ask_yes_no(dispatcher, tracker)
+        if answer == "":
             return {"share_item": None}
         refs = list(tracker.get_slot("share_refs") or [])
         try:

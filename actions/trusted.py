@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import FormValidation, Turn
-from actions.common import DB_ERRORS, is_skip, latest_intent, latest_text, yes_no
+from actions.common import DB_ERRORS, ask_yes_no, is_skip, latest_intent, latest_text, yes_no
 from bot.people import find_people, sector
 from bot.storage import interview
 
@@ -139,9 +139,8 @@ class ValidateTrustedForm(FormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        answer = yes_no(tracker, latest_text(tracker))
+        answer = ask_yes_no(dispatcher, tracker)
         if answer == "":
-            dispatcher.utter_message(response="utter_yes_or_no")
             return {"trusted_knows": None}
         return {"trusted_knows": answer}
 
@@ -150,9 +149,8 @@ class ValidateTrustedForm(FormValidation):
         domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
         """Does the child want this person involved? Passed on only with a yes."""
-        answer = yes_no(tracker, latest_text(tracker))
+        answer = ask_yes_no(dispatcher, tracker)
         if answer == "":
-            dispatcher.utter_message(response="utter_yes_or_no")
             return {"trusted_involve": None}
         # There is someone: help to find one is not offered (the child did not ask).
         if not self._store(dispatcher, tracker, turn, wants_involved=answer, wants_help=None):
@@ -163,9 +161,8 @@ class ValidateTrustedForm(FormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         domain: dict[str, Any], turn: Turn,
     ) -> dict[str, Any]:
-        answer = yes_no(tracker, latest_text(tracker))
+        answer = ask_yes_no(dispatcher, tracker)
         if answer == "":
-            dispatcher.utter_message(response="utter_yes_or_no")
             return {"trusted_help": None}
         if not self._store(dispatcher, tracker, turn, person_knows=None,
                            wants_help=answer):

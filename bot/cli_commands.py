@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import accounts
 from bot.age import MAX_AGE, MIN_AGE, age_group, age_on, born_from_age, parse_born
 from bot.cli import fail
+from bot.notify import templates
 from bot.settings import Settings
 from bot.storage import loop, migrate, repo
 from bot.storage.db import make_engine, make_session_factory
@@ -163,11 +164,6 @@ def _summaries(factory, args: argparse.Namespace) -> int:  # type: ignore[no-unt
             )
         except repo.NotFound as exc:
             return fail(str(exc))
-        if not summaries:
-            print("Er zijn nog geen gedeelde samenvattingen.")
-        for summary in summaries:
-            child = summary.child_id
-            when = f"{summary.created_at:%Y-%m-%d %H:%M} UTC"
-            print(f"--- samenvatting {summary.id} | kind {child} | {when}")
-            print(summary.body)
+        # Caseworker-facing Dutch: the words live in the template.
+        print(templates.render("cli/summaries.txt", summaries=summaries))
     return 0

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from actions import deps
 from bot.loop import internal
@@ -26,6 +28,22 @@ from bot.pseudonym import sender_hash
 from bot.storage import loop
 
 log = logging.getLogger("mijnstem.deliveries")
+
+
+async def _answer(key: str, work: Callable[..., Any], what: str, **kwargs: Any) -> HTTPResponse:
+    """`{key: work(session=..., **kwargs)}`, run in one transaction off the event loop;
+    503 when the database cannot be asked (logged as `what`, without the details)."""
+
+    def run() -> Any:
+        with deps.get().sessions.begin() as session:
+            return work(session=session, **kwargs)
+
+    try:
+        result = await asyncio.to_thread(run)
+    except SQLAlchemyError as exc:
+        log.error("%s: %s", what, type(exc).__name__)
+        return response.json({"error": "database"}, status=503)
+    return response.json({key: result})
 
 
 def _authorised(request: Request) -> bool:
@@ -42,6 +60,11 @@ def _sender(request: Request) -> str | None:
     return sender if isinstance(sender, str) and 0 < len(sender) <= 128 else None
 
 
+def _pending_json(*, session: Session, sender_hash: str) -> list[dict[str, Any]]:
+    return [d.as_json() for d in loop.pending_deliveries(session=session,
+                                                         sender_hash=sender_hash)]
+
+
 def blueprint() -> Blueprint:
     bp = Blueprint("mijnstem_deliveries")
 
@@ -53,18 +76,8 @@ def blueprint() -> Blueprint:
         if sender is None:
             return response.json({"error": "invalid_sender"}, status=400)
         hashed = sender_hash(deps.get().settings.pseudonym_secret, sender)
-
-        def run() -> list[dict[str, Any]]:
-            with deps.get().sessions.begin() as session:
-                found = loop.pending_deliveries(session=session, sender_hash=hashed)
-                return [d.as_json() for d in found]
-
-        try:
-            found = await asyncio.to_thread(run)
-        except SQLAlchemyError as exc:
-            log.error("pending deliveries cannot be read: %s", type(exc).__name__)
-            return response.json({"error": "database"}, status=503)
-        return response.json({"deliveries": found})
+        return await _answer("deliveries", _pending_json, "pending deliveries cannot be read",
+                             sender_hash=hashed)
 
     @bp.post(internal.ACK_PATH)
     async def ack(request: Request) -> HTTPResponse:
@@ -78,16 +91,8 @@ def blueprint() -> Blueprint:
         ):
             return response.json({"error": "invalid_request"}, status=400)
         hashed = sender_hash(deps.get().settings.pseudonym_secret, sender)
-
-        def run() -> list[int]:
-            with deps.get().sessions.begin() as session:
-                return loop.acknowledge(session=session, sender_hash=hashed, reply_ids=ids)
-
-        try:
-            marked = await asyncio.to_thread(run)
-        except SQLAlchemyError as exc:
-            log.error("deliveries cannot be acknowledged: %s", type(exc).__name__)
-            return response.json({"error": "database"}, status=503)
-        return response.json({"acknowledged": marked})
+        return await _answer("acknowledged", loop.acknowledge,
+                             "deliveries cannot be acknowledged", sender_hash=hashed,
+                             reply_ids=ids)
 
     return bp

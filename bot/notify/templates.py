@@ -1,5 +1,6 @@
-"""Plain-text Jinja templates for notifications (bot/templates/notify/): the Dutch
-wording lives in the template files, not in Python."""
+"""Plain-text Jinja templates for notifications (bot/templates/notify/) and the CLI's
+Dutch output (bot/templates/cli/): the Dutch wording lives in the template files, not
+in Python."""
 
 from __future__ import annotations
 

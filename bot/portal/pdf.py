@@ -33,7 +33,8 @@ def _environment() -> Environment:
 def summary_pdf(
     *,
     view: SharedView,
-    child_name: str,
+    child_name: str | None,
+    child_id: int,
     age_group: str | None,
     made_by: str,
     made_at: datetime,
@@ -43,7 +44,8 @@ def summary_pdf(
     env = _environment()
     values = {
         "view": view,
-        "child_name": child_name,
+        "child_name": child_name,  # None: the templates say "kind <id>"
+        "child_id": child_id,
         "age_group": age_group,
         "made_by": made_by,
         "made_at": made_at.strftime("%d-%m-%Y %H:%M"),

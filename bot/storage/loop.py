@@ -677,3 +677,11 @@ def mark_invited(*, session: Session, checkin_id: int, now: datetime | None = No
         .values(invited_at=now or utcnow())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def unmark_invited(*, session: Session, checkin_id: int) -> None:
+    """Give back a claimed invitation that could not be sent, so it is sent later."""
+    session.execute(
+        update(CheckIn).where(CheckIn.id == checkin_id, CheckIn.done_at.is_(None))
+        .values(invited_at=None)
+    )

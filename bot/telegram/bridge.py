@@ -14,6 +14,7 @@ name or what the child wrote.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import math
 import time
@@ -73,6 +74,14 @@ MENU = (("gevoel", "utter_menu_gevoel"),)
 
 def short(sender: str) -> str:
     return sender[:11] + "…"
+
+
+class Sent(enum.Enum):
+    """What became of a message sent to a chat."""
+
+    OK = "ok"  # sent, or refused for itself alone (BadRequest): the next may go on
+    BLOCKED = "blocked"  # the chat has blocked the bot: nothing more reaches it
+    FAILED = "failed"  # Telegram or the network kept failing: worth trying later
 
 
 class Bridge:
@@ -268,20 +277,13 @@ class Bridge:
             if conversation is not None:
                 conversation.chat_address = None
 
-        try:
-            waiting = await self._db(chats)
-        except SQLAlchemyError as exc:
-            log.error("waiting answers cannot be read: %s", type(exc).__name__)
-            return 0
         delivered = 0
-        secret = self.settings.pseudonym_secret
-        for conversation_id, hashed, address in waiting:
-            try:
-                chat_id = int(address)
-            except ValueError:
+        for conversation_id, hashed, address in await self._rows(chats, "waiting answers"):
+            chat = await self._chat(address, hashed)
+            if chat is None:
                 continue
-            sender = await self._sender(chat_id)
-            if sender_hash(secret, sender) != hashed:
+            chat_id, sender = chat
+            if sender is None:
                 # The chat has since started a session for another child's code: that
                 # conversation is no longer reachable here.
                 await self._db(forget_address, conversation_id=conversation_id)
@@ -312,21 +314,15 @@ class Bridge:
         def claim(*, session: Session, checkin_id: int) -> bool:
             return loop.mark_invited(session=session, checkin_id=checkin_id)
 
-        try:
-            waiting = await self._db(due)
-        except SQLAlchemyError as exc:
-            log.error("check-ins cannot be read: %s", type(exc).__name__)
-            return 0
+        def unclaim(*, session: Session, checkin_id: int) -> None:
+            loop.unmark_invited(session=session, checkin_id=checkin_id)
+
         sent = 0
-        secret = self.settings.pseudonym_secret
-        for checkin_id, hashed, address, age_group in waiting:
-            try:
-                chat_id = int(address)
-            except ValueError:
-                continue
-            sender = await self._sender(chat_id)
-            if sender_hash(secret, sender) != hashed:
-                continue  # the chat now belongs to another child's code
+        for checkin_id, hashed, address, age_group in await self._rows(due, "check-ins"):
+            chat = await self._chat(address, hashed)
+            if chat is None or chat[1] is None:
+                continue  # not a chat id, or the chat now belongs to another child's code
+            chat_id, sender = chat[0], chat[1]
             try:
                 if not await self._db(claim, checkin_id=checkin_id):
                     continue
@@ -334,10 +330,39 @@ class Bridge:
                 log.error("check-in invitation not claimed: %s", type(exc).__name__)
                 continue
             async with self._locks[sender]:
-                await self.reply(bot, chat_id,
-                                 [self.responses.message("utter_checkin_invite", age_group)])
+                outcome = await self.reply(
+                    bot, chat_id, [self.responses.message("utter_checkin_invite", age_group)])
+            if outcome is Sent.FAILED:
+                # Not lost: given back, so the next run of the job sends it (after the
+                # back-off of `_send` has run out for this one).
+                try:
+                    await self._db(unclaim, checkin_id=checkin_id)
+                except SQLAlchemyError as exc:
+                    log.error("check-in invitation not given back: %s", type(exc).__name__)
+                continue
             sent += 1
         return sent
+
+    async def _rows(self, query: Callable[..., list[T]], what: str) -> list[T]:
+        """What a repeating job works through; nothing (logged) when it cannot be read."""
+        try:
+            return await self._db(query)
+        except SQLAlchemyError as exc:
+            log.error("%s cannot be read: %s", what, type(exc).__name__)
+            return []
+
+    async def _chat(self, address: str, hashed: str) -> tuple[int, str | None] | None:
+        """A stored chat address as (chat id, the chat's current sender), with None for
+        the sender when the chat's current session is no longer the conversation
+        `hashed` (another child's code was used there since). None when the address is
+        not a chat id."""
+        try:
+            chat_id = int(address)
+        except ValueError:
+            return None
+        sender = await self._sender(chat_id)
+        current = sender_hash(self.settings.pseudonym_secret, sender) == hashed
+        return chat_id, sender if current else None
 
     async def drain(self, bot: Bot) -> int:
         """Hand kept messages to Rasa, oldest chat first, each chat in order.
@@ -392,15 +417,18 @@ class Bridge:
             log.info("%d kept messages handed to Rasa", handed)
         return handed
 
-    async def reply(self, bot: Bot, chat_id: int, answers: list[BotMessage]) -> None:
+    async def reply(self, bot: Bot, chat_id: int, answers: list[BotMessage]) -> Sent:
+        """Send the answers in order; stops at the first that cannot reach the chat."""
         for item in render(answers):
-            if not await self._send(bot, chat_id, item):
-                break
+            outcome = await self._send(bot, chat_id, item)
+            if outcome is not Sent.OK:
+                return outcome
+        return Sent.OK
 
-    async def _send(self, bot: Bot, chat_id: int, item: Reply) -> bool:
+    async def _send(self, bot: Bot, chat_id: int, item: Reply) -> Sent:
         """Send one message. RetryAfter is honoured by the AIORateLimiter; what gets past
         it, and network errors, are retried here, so a reply is not lost to a hiccup.
-        False when the rest of the replies cannot reach the chat either."""
+        Not OK when the rest of the replies cannot reach the chat either."""
         markup = keyboard(item.buttons)
         delays = self.settings.telegram_send_retry_delays
         for delay in (*delays, None):
@@ -409,22 +437,22 @@ class Bridge:
                     await self._send_photo(bot, chat_id, item)
                 else:
                     await bot.send_message(chat_id, item.text or "", reply_markup=markup)
-                return True
+                return Sent.OK
             except Forbidden:
                 log.info("chat has blocked the bot: reply not sent")
-                return False
+                return Sent.BLOCKED
             except BadRequest as exc:  # this message only; the next may be fine
                 log.warning("Telegram refused a reply: %s", exc.message)
-                return True
+                return Sent.OK
             except (RetryAfter, NetworkError) as exc:
                 if delay is None:
                     log.error("reply not sent after %d tries: %s", len(delays) + 1,
                               type(exc).__name__)
-                    return False
+                    return Sent.FAILED
                 log.warning("reply not sent yet (%s); trying again in %.0f s",
                             type(exc).__name__, delay)
                 await asyncio.sleep(delay)
-        return False
+        return Sent.FAILED
 
     async def _send_photo(self, bot: Bot, chat_id: int, item: Reply) -> None:
         markup = keyboard(item.buttons)

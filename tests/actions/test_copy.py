@@ -266,6 +266,16 @@ def test_feeling_and_checkin_say_honestly_where_it_went(domain):
         assert len({tuple(sorted(c.items())) for c in conditional}) == len(conditional), name
 
 
+def test_checkin_sent_promises_no_reading_before_the_meeting(domain):
+    """Mijn Stem does not know the meeting's date (a check-in has only the day the child
+    is invited, and may be done after the meeting), and the follow-up is due in working
+    days: "leest het voor het gesprek" would promise what the code does not do."""
+    for name in ("utter_checkin_sent", "utter_checkin_sent_team"):
+        for band in AGE_GROUPS:
+            text = variant_for(domain["responses"][name], band)["text"]
+            assert "gesprek" not in text and "leest het voor" not in text, (name, band, text)
+
+
 def test_checkin_invitation_tells_nothing_private(domain):
     """A phone screen may be seen by others: no names, no subject of the meeting."""
     for variant in domain["responses"]["utter_checkin_invite"]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot import accounts
 from bot.loop import internal
@@ -93,3 +94,31 @@ def test_pending_and_ack(server: tuple[str, Settings]):
     assert post(pending, {"sender": "web-a"}, secret) == (200, {"deliveries": []})
     assert [d["reply_id"] for d in post(pending, {"sender": "web-b"}, secret)[1][
         "deliveries"]] == [other]
+
+
+def test_both_routes_answer_503_while_the_database_cannot_be_asked(
+    server: tuple[str, Settings]
+):
+    """The table the routes read is renamed away under the running server (a real
+    SQLite error, no mock), then put back."""
+    base, settings = server
+    secret = settings.action_secret
+    mine = _child_with_answer(settings, "web-c", "c@example.org")
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE follow_up_reply RENAME TO follow_up_reply_away"))
+        try:
+            assert post(base + internal.PENDING_PATH, {"sender": "web-c"}, secret) == (
+                503, None)
+            assert post(base + internal.ACK_PATH, {"sender": "web-c", "reply_ids": [mine]},
+                        secret) == (503, None)
+        finally:
+            with engine.begin() as connection:
+                connection.execute(
+                    text("ALTER TABLE follow_up_reply_away RENAME TO follow_up_reply"))
+    finally:
+        engine.dispose()
+    # Back: nothing was lost or marked while the database could not be asked.
+    status, body = post(base + internal.PENDING_PATH, {"sender": "web-c"}, secret)
+    assert status == 200 and [d["reply_id"] for d in body["deliveries"]] == [mine]

@@ -10,11 +10,13 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, text
 
+from actions import deps
 from actions.checkin import ActionAfterCheckin, ActionStartCheckin, ValidateCheckinForm
 from actions.feeling import ActionAfterFeeling, ActionStartFeeling, ValidateFeelingForm
 from actions.flow import ActionContinue
 from bot.domain import load_domain
 from bot.storage import loop, repo
+from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import CheckIn, ChildMessage, FollowUp, Notice, utcnow
 from tests.actions.conftest import load_tracker, responses, slot_events, validate_slot
 
@@ -212,3 +214,40 @@ async def test_nothing_said_skips_the_share_question(configured, linked_child):
                                checkin_changed=False)
     assert result == {"checkin_discuss": False, "checkin_share": False,
                       "checkin_result": "not_sent"}
+
+
+# --- the shared "share with the caseworker" step (actions/sharing.py) ---------------------
+
+
+async def test_a_dead_database_at_the_yes_keeps_the_answer_and_asks_again(
+    configured, linked_child, settings
+):
+    """Feeling and check-in share one step: when the yes cannot be stored the child
+    hears so, nothing is claimed sent, the words stay in the slots, and the same yes
+    stores them once the database is back."""
+    child_id = linked_child()
+    checkin_id = plan(configured, child_id, utcnow().date())
+    asks = [
+        (ValidateFeelingForm(), "feeling_share",
+         {"feeling": "trots", "feeling_why": "ik mocht de hond uitlaten"}),
+        (ValidateCheckinForm(), "checkin_share",
+         {"checkin_id": checkin_id, "checkin_changed": "Ik zit nu op voetbal",
+          "checkin_discuss": False}),
+    ]
+    dead = make_engine(settings, "postgresql://nobody@127.0.0.1:1/none")
+    deps.configure(settings, make_session_factory(dead))
+    try:
+        for form, slot, slots in asks:
+            result, said = await validate(form, slot, "ja", intent="affirm", **slots)
+            assert said == ["utter_cannot_save"], form.name()
+            assert result == {slot: None}, form.name()
+    finally:
+        deps.configure(settings, configured)
+        dead.dispose()
+    for form, slot, slots in asks:
+        result, said = await validate(form, slot, "ja", intent="affirm", **slots)
+        assert said == [] and result[slot] is True, form.name()
+    with configured.begin() as session:
+        messages = session.scalars(select(ChildMessage).order_by(ChildMessage.id)).all()
+        assert [(m.kind, m.text) for m in messages] == [
+            ("feeling", "ik mocht de hond uitlaten"), ("checkin", "Ik zit nu op voetbal")]

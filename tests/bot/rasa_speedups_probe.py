@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import rasa.core.nlg.interpolator  # noqa: F401 - what install() imports, imported
+import rasa.core.policies.rule_policy  # noqa: F401 - before both lists are made
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet
@@ -48,16 +50,37 @@ def late_subclass() -> str:
     return Event.resolve_by_type("probe_event_defined_late").__name__
 
 
+TEXTS = ["Hoi!", "Hoi {name}!", "Hoi {unknown}!", '/choose{"choice":"all"}', "{{name}}",
+         "a } b", "{name} en {age_group}", "{na\nme}"]
+
+
+def interpolated() -> list[str]:
+    """Rasa's response texts filled in: payloads, slots, missing slots, odd braces."""
+    out = []
+    for text in TEXTS:
+        try:
+            out.append(rasa.core.nlg.interpolator.interpolate(
+                {"text": text, "buttons": [{"payload": text}]}, {"name": "Sam"})["text"])
+        except ValueError as exc:
+            out.append(f"error: {exc}")
+    return out
+
+
 action = RemoteAction.__new__(RemoteAction)
 before = verdicts(action)
 events_before = resolved()
+texts_before = interpolated()
 speedups.install()
 after = verdicts(action)
 events_after = resolved()
+texts_after = interpolated()
 print("PROBE " + json.dumps({"before": before, "after": after,
                               "events_before": events_before, "events_after": events_after,
+                              "texts_before": texts_before, "texts_after": texts_after,
                               "late": late_subclass(),
                               "parsed": Event.from_parameters(GOOD["events"][0]).as_dict(),
                               "patched": RemoteAction._validate_action_result
                               is speedups.validate_action_result
-                              and Event.resolve_by_type is speedups.resolve_by_type}))
+                              and Event.resolve_by_type is speedups.resolve_by_type
+                              and rasa.core.nlg.interpolator.interpolate_text
+                              is speedups.interpolate_text}))

@@ -55,6 +55,24 @@ def test_summaries_when_empty(run_cli):
     assert "nog geen gedeelde samenvattingen" in out.stdout
 
 
+def test_summaries_lists_each_shared_summary_with_its_child(run_cli, tmp_path):
+    run_cli("caseworker", "add", "sanne@example.org", "--name", "Sanne")
+    run_cli("invite", "--age", "12", "--caseworker", "sanne@example.org")
+    from bot.storage import repo
+    from bot.storage.db import make_session_factory
+
+    engine, _ = _db(tmp_path)
+    with make_session_factory(engine).begin() as session:
+        child = repo.get_child(session=session, child_id=1)
+        summary = repo.add_shared_summary(session=session, child=child,
+                                          body="• vaker bij oma\n• een hond")
+        summary_id, when = summary.id, summary.created_at
+    engine.dispose()
+    out = run_cli("summaries", "--caseworker", "sanne@example.org").stdout
+    assert out == (f"--- samenvatting {summary_id} | kind 1 | {when:%Y-%m-%d %H:%M} UTC\n"
+                   "• vaker bij oma\n• een hond\n")
+
+
 def test_dead_database_gets_a_clear_message(run_cli, tmp_path):
     env_url = "postgresql://nobody@127.0.0.1:1/none"
     result = subprocess.run(

@@ -12,10 +12,11 @@ from tests.support.pdf_text import pdf_text
 WHEN = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
 
 
-def _pdf(view: SharedView, name: str = "Lisa") -> bytes:
+def _pdf(view: SharedView, name: str | None = "Lisa") -> bytes:
     return summary_pdf(
         view=view,
         child_name=name,
+        child_id=7,
         age_group="10-13",
         made_by="Sanne de Vries",
         made_at=WHEN,
@@ -55,3 +56,15 @@ def test_html_in_the_childs_words_is_printed_as_text() -> None:
 def test_nothing_shared_yet() -> None:
     text = pdf_text(_pdf(SharedView()))
     assert "Het kind heeft nog niets gedeeld." in text
+
+
+def test_a_child_without_a_name_is_called_by_number() -> None:
+    view = SharedView(
+        wishes=[], people=[SharedPerson(1, "oma Truus", "oma", "family", 1, "weekly", "more",
+                                        False)],
+        answers={},
+    )
+    text = pdf_text(_pdf(view, name=None))
+    assert "Mijn Stem: wat kind 7 deelde" in text
+    assert "Het netwerk van kind 7" in text
+    assert "None" not in text

@@ -4,19 +4,23 @@ are resolved exactly as Rasa resolves them, from a table built once."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from pathlib import Path
 
-from bot.model import rasa_env
+import pytest
+
+from bot.model import ensure_model, rasa_env
 from bot.settings import PROJECT_ROOT
 
 PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 
 
-def _probe() -> dict:
+@functools.cache
+def _probe(name: str = "rasa_speedups_probe.py", *args: str) -> dict:
     run = subprocess.run(
-        [str(PYTHON), str(Path(__file__).with_name("rasa_speedups_probe.py"))],
+        [str(PYTHON), str(Path(__file__).with_name(name)), *args],
         cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True, text=True, timeout=300,
     )
     line = next((ln for ln in run.stdout.splitlines() if ln.startswith("PROBE ")), None)
@@ -40,3 +44,21 @@ def test_event_types_resolve_as_rasa_resolves_them():
     assert "unknown: Unknown event name 'no_such_event'." in out["events_after"]
     assert out["late"] == "ProbeEvent"
     assert out["parsed"]["event"] == "slot" and out["parsed"]["value"] == "een hond"
+
+
+def test_responses_are_filled_in_as_rasa_fills_them():
+    out = _probe()
+    assert out["texts_after"] == out["texts_before"]
+    assert out["texts_after"][:4] == ["Hoi!", "Hoi Sam!", "Hoi {unknown}!",
+                                      '/choose{"choice":"all"}']
+    assert out["texts_after"][5].startswith("error: ")  # str.format's own complaint
+
+
+@pytest.mark.timeout(600)
+def test_rule_policy_predicts_the_same_from_the_tail_of_the_states():
+    """Every step of the story tests' conversations, and of long conversations made by
+    joining them: the same probabilities, events and hidden turns as Rasa's own."""
+    out = _probe("rule_tail_probe.py", str(ensure_model()))
+    assert out["steps"] > 1000
+    assert 0 < out["tail"] < out["longest"]  # the long conversations are cut to a tail
+    assert out["after"] == out["before"]

@@ -29,12 +29,24 @@ def _child_id(sessions, name: str) -> int:
         return next(c.id for c in session.scalars(select(Child)) if c.display_name == name)
 
 
+def _start(stack: Stack, chat: str, *, age: str, name: str,
+           caseworker: tuple[str, str] | None = None) -> None:
+    """A child of `age` called `name` (of the caseworker (email, name), when given) links
+    `chat` with their invite code."""
+    extra: list[str] = []
+    if caseworker is not None:
+        email, full_name = caseworker
+        stack.cli("caseworker", "add", email, "--name", full_name)
+        extra = ["--caseworker", email]
+    code = stack.invite("--age", age, "--name", name, *extra)
+    stack.say(chat, f"/start {code}")
+
+
 def test_feeling_shared_with_a_yes_then_the_interview_goes_on(stack: Stack):
-    stack.cli("caseworker", "add", "feel-sanne@example.org", "--name", "Sanne Bakker")
-    code = stack.invite("--age", "8", "--name", "Feelkid", "--caseworker",
-                        "feel-sanne@example.org")
     chat = "rest-e2e-feeling-yes"
-    stack.say(chat, f"/start {code}")  # the first wish question is open
+    _start(stack, chat, age="8", name="Feelkid",
+           caseworker=("feel-sanne@example.org", "Sanne Bakker"))
+    # The first wish question is open.
 
     asked = stack.say(chat, "/gevoel")
     assert "Hoe voel je je nu?" in texts(asked)[-1], texts(asked)
@@ -61,9 +73,8 @@ def test_feeling_shared_with_a_yes_then_the_interview_goes_on(stack: Stack):
 
 
 def test_feeling_not_shared_says_so_and_stores_nothing(stack: Stack):
-    code = stack.invite("--age", "15", "--name", "Feelteen")
     chat = "rest-e2e-feeling-no"
-    stack.say(chat, f"/start {code}")
+    _start(stack, chat, age="15", name="Feelteen")
     stack.say(chat, "ik wil zeggen hoe ik me voel")
     stack.say(chat, "moe")
     share = texts(stack.say(chat, "overslaan"))
@@ -79,11 +90,8 @@ def test_feeling_not_shared_says_so_and_stores_nothing(stack: Stack):
 
 
 def test_a_disclosure_in_the_why_is_an_alarm_not_an_invalid_answer(stack: Stack):
-    stack.cli("caseworker", "add", "feel-fleur@example.org", "--name", "Fleur")
-    code = stack.invite("--age", "12", "--name", "Feelsafe", "--caseworker",
-                        "feel-fleur@example.org")
     chat = "rest-e2e-feeling-alarm"
-    stack.say(chat, f"/start {code}")
+    _start(stack, chat, age="12", name="Feelsafe", caseworker=("feel-fleur@example.org", "Fleur"))
     stack.say(chat, "/gevoel")
     stack.say(chat, '/choose{"choice":"bang"}')
     reply = texts(stack.say(chat, "mijn stiefvader slaat me elke avond"))
@@ -101,11 +109,9 @@ def test_a_disclosure_in_the_why_is_an_alarm_not_an_invalid_answer(stack: Stack)
 
 
 def test_checkin_asks_what_changed_and_what_to_discuss(stack: Stack):
-    stack.cli("caseworker", "add", "checkin-sanne@example.org", "--name", "Sanne Jansen")
-    code = stack.invite("--age", "11", "--name", "Checkkid", "--caseworker",
-                        "checkin-sanne@example.org")
     chat = "rest-e2e-checkin"
-    stack.say(chat, f"/start {code}")
+    _start(stack, chat, age="11", name="Checkkid",
+           caseworker=("checkin-sanne@example.org", "Sanne Jansen"))
     stack.say(chat, "ik wil een hond")
     stack.say(chat, "nee")
     skip_to_summary(stack, chat)

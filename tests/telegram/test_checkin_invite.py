@@ -6,20 +6,17 @@ Real processes: Rasa, the action server and the bridge, with the fake Bot API.""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.settings import load_settings
-from bot.storage.db import make_engine, make_session_factory
-from bot.storage.models import CheckIn, ConversationSession
+from bot.storage.models import CheckIn
 from tests.e2e.stack import Stack
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.telegram.conftest import bridge_env, start_bridge
-from tests.telegram.test_e2e import ChatView, payloads, text_of
+from tests.support.telegram_chat import linked_child_on_telegram
+from tests.telegram.test_e2e import payloads, text_of
 
 pytestmark = pytest.mark.e2e
 
@@ -30,31 +27,15 @@ def test_checkin_invitation_on_the_day_starts_the_checkin(
     tg_stack: Stack, tg_api: FakeTelegramAPI, tmp_path: Path
 ):
     stack = tg_stack
-    stack.cli("caseworker", "add", "tg-checkin@example.org", "--name", "Sanne de Wit")
-    invite = stack.cli("invite", "--age", "16", "--caseworker", "tg-checkin@example.org").stdout
-    child_id = int(re.search(r"child (\d+)", invite).group(1))  # type: ignore[union-attr]
-    code = invite.split()[-1]
-    sessions = make_session_factory(make_engine(load_settings(stack.env)))
-
-    bridge = start_bridge(bridge_env(stack.env, tg_api, MIJNSTEM_FOLLOWUP_DELIVERY_SECONDS="0.5"),
-                          tmp_path / "bridge.log")
-    child = ChatView(tg_api, CHILD_CHAT)
-    try:
-        tg_api.wait_for(lambda: tg_api.polls > 0, timeout=90)
+    with linked_child_on_telegram(
+        stack, tg_api, chat_id=CHILD_CHAT, caseworker_email="tg-checkin@example.org",
+        caseworker_name="Sanne de Wit", log=tmp_path / "bridge.log",
+    ) as linked:
+        child_id, sessions, child = linked.child_id, linked.sessions, linked.chat
         # The command menu offers "/gevoel" (how I feel, any time), described from the domain.
         (menu,) = [c.params for c in tg_api.calls if c.method == "setMyCommands"]
         assert menu["commands"] == [{"command": "gevoel",
                                      "description": "Zeg hoe je je voelt 😊"}], menu
-        tg_api.send_text(CHILD_CHAT, f"/start {code}")
-        child.wait_new(0)
-
-        def address() -> str | None:
-            with sessions.begin() as session:
-                found = session.scalars(select(ConversationSession).where(
-                    ConversationSession.child_id == child_id)).all()
-                return found[0].chat_address if found else None
-
-        assert tg_api.wait_for(address, timeout=30) == str(CHILD_CHAT)
         today = datetime.now(timezone.utc).date().isoformat()
         mark = child.mark()
         stack.cli("checkin", "plan", "--child", str(child_id), "--date", today,
@@ -76,5 +57,3 @@ def test_checkin_invitation_on_the_day_starts_the_checkin(
         assert any("gesprek" in text_of(m) for m in started), [text_of(m) for m in started]
         # Invited once: nothing else arrived but the check-in's own messages.
         assert sum("Wil je vooraf" in text_of(m) for m in tg_api.messages_to(CHILD_CHAT)) == 1
-    finally:
-        assert bridge.stop() == 0, bridge.log_text()

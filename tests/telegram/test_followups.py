@@ -6,19 +6,15 @@ Real processes: Rasa, the action server and the bridge, with the fake Bot API.""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
 from bot.storage import interview, loop, repo
-from bot.storage.db import make_engine, make_session_factory
-from bot.storage.models import ConversationSession
 from tests.e2e.stack import Stack
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.telegram.conftest import bridge_env, start_bridge
-from tests.telegram.test_e2e import ChatView, payloads, text_of
+from tests.support.telegram_chat import linked_child_on_telegram
+from tests.telegram.test_e2e import payloads, text_of
 
 pytestmark = pytest.mark.e2e
 
@@ -29,28 +25,11 @@ ANSWER = "We gaan zaterdag samen naar het asiel kijken."
 def test_answer_reaches_telegram_at_once_and_the_reaction_is_stored(
     tg_stack: Stack, tg_api: FakeTelegramAPI, tmp_path: Path
 ):
-    stack = tg_stack
-    stack.cli("caseworker", "add", "tg-loop@example.org", "--name", "Sanne de Vries")
-    invite = stack.cli("invite", "--age", "16", "--caseworker", "tg-loop@example.org").stdout
-    child_id = int(re.search(r"child (\d+)", invite).group(1))  # type: ignore[union-attr]
-    code = invite.split()[-1]
-    sessions = make_session_factory(make_engine(load_settings(stack.env)))
-
-    bridge = start_bridge(bridge_env(stack.env, tg_api, MIJNSTEM_FOLLOWUP_DELIVERY_SECONDS="0.5"),
-                          tmp_path / "bridge.log")
-    child = ChatView(tg_api, CHILD_CHAT)
-    try:
-        tg_api.wait_for(lambda: tg_api.polls > 0, timeout=90)
-        tg_api.send_text(CHILD_CHAT, f"/start {code}")
-        child.wait_new(0)
-
-        def address() -> str | None:
-            with sessions.begin() as session:
-                found = session.query(ConversationSession).filter_by(child_id=child_id).all()
-                return found[0].chat_address if found else None
-
-        # The bridge stored where this chat can be reached (after its reply).
-        assert tg_api.wait_for(address, timeout=30) == str(CHILD_CHAT)
+    with linked_child_on_telegram(
+        tg_stack, tg_api, chat_id=CHILD_CHAT, caseworker_email="tg-loop@example.org",
+        caseworker_name="Sanne de Vries", log=tmp_path / "bridge.log",
+    ) as linked:
+        child_id, sessions, child = linked.child_id, linked.sessions, linked.chat
         with sessions.begin() as session:
             # A wish shared earlier, answered now in the portal.
             wish = repo.add_wish(session=session, child_id=child_id, session_id=None,
@@ -78,8 +57,6 @@ def test_answer_reaches_telegram_at_once_and_the_reaction_is_stored(
         tg_api.press(CHILD_CHAT, react, payloads(react)["/react_thanks"])
         thanked = child.wait_new(mark)
         assert any("Sanne" in text_of(m) for m in thanked), [text_of(m) for m in thanked]
-    finally:
-        assert bridge.stop() == 0, bridge.log_text()
 
     with sessions.begin() as session:
         (reaction,) = loop.messages_for_child(session=session, child_id=child_id)

@@ -120,11 +120,12 @@ async def summary_pdf_route(
     user = scope.user
     with scope.begin() as child:
         view = shared_view(session=db, child_id=child.id)
-        name = child.display_name or f"kind {child.id}"
+        name = child.display_name
         age_group = child.age_group
         scope.audit(child, detail="pdf")
     pdf = summary_pdf(
-        view=view, child_name=name, age_group=age_group, made_by=user.account.name, made_at=utcnow()
+        view=view, child_name=name, child_id=child_id, age_group=age_group,
+        made_by=user.account.name, made_at=utcnow(),
     )
     return Response(
         pdf,

@@ -63,6 +63,25 @@ def test_invitation_is_claimed_once_and_only_for_reachable_chats(sessions):
         assert loop.checkins_to_invite(session=session, channel="tg", today=DAY) == []
 
 
+def test_an_invitation_given_back_can_be_claimed_again_but_not_once_done(sessions):
+    child_id = _child(sessions)
+    with sessions.begin() as session:
+        checkin_id = loop.plan_checkin(
+            session=session, child=repo.get_child(session=session, child_id=child_id),
+            due_on=DAY).id
+        assert loop.mark_invited(session=session, checkin_id=checkin_id)
+        loop.unmark_invited(session=session, checkin_id=checkin_id)
+        (found,) = loop.checkins_to_invite(session=session, channel="tg", today=DAY)
+        assert found[0].id == checkin_id
+        assert loop.mark_invited(session=session, checkin_id=checkin_id)
+        loop.finish_checkin(session=session, checkin_id=checkin_id)
+        # Done meanwhile (the child started it from the web chat): it stays claimed.
+        loop.unmark_invited(session=session, checkin_id=checkin_id)
+        session.expire_all()
+        assert loop.checkins_to_invite(session=session, channel="tg", today=DAY) == []
+        assert not loop.mark_invited(session=session, checkin_id=checkin_id)
+
+
 def test_a_feeling_needs_no_words_but_a_message_does(sessions):
     child_id = _child(sessions)
     with sessions.begin() as session:
