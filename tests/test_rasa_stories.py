@@ -13,6 +13,7 @@ import yaml
 from bot.domain import load_domain
 from bot.model import RASA_BIN, ensure_model, rasa_env
 from bot.settings import PROJECT_ROOT
+from tests.test_consistency import INTENTS_SET_BY_CODE
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -52,11 +53,6 @@ def _run(args: list[str], timeout: int = 540) -> subprocess.CompletedProcess[str
         [str(RASA_BIN), *args], cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True,
         text=True, timeout=timeout,
     )
-
-
-# Intents only our NLU component sets (bot/nlu/safety.py), never the classifier: they
-# have no training examples, so the validator is shown one each (validation only).
-INTENTS_SET_BY_CODE = {"safety_unclear": "dat ik meer zelf wil beslissen"}
 
 
 def test_rasa_data_validate(tmp_path: Path):
