@@ -45,10 +45,13 @@ def require_secret(app: Sanic, secret: str) -> None:
 def warm_up() -> None:
     """Build the spaCy lexicons the validators use (seconds each) before the first child
     waits for them. Built lazily, they landed on a child's answer, and two worker threads
-    could build the same one at once (the profile in ARCHITECTURE.md, Performance)."""
+    could build the same one at once (the profile in ARCHITECTURE.md, Performance).
+    The responses of domain/, which Rasa no longer sends with each call, are read too."""
+    from actions.copy import load_responses
     from bot.people import find_people
     from bot.topics import wish_topic
 
+    load_responses()
     find_people("mijn oma")
     wish_topic("ik wil op voetbal blijven")
 

@@ -229,3 +229,26 @@ def test_the_action_server_registers_every_action():
     executor = ActionExecutor()
     executor.register_package("actions")
     assert "action_continue" in executor.actions
+
+
+# Rasa sends the action server only the recent events of a conversation
+# (bot/nlu/speedups.py, ACTION_SERVER_TURNS); the slots, the active loop and the latest
+# message come apart from them. These read the events, and only the latest turn.
+EVENT_READERS = {
+    ("actions/forget.py", "events"),  # the question before the latest user message
+    ("actions/wishes.py", "events"),  # whether the latest user message was clipped
+    ("actions/base.py", "slots_to_validate"),  # the slots set after the latest action
+}
+_HISTORY = {"events", "applied_events", "get_last_event_for", "events_after_latest_restart",
+            "idx_after_latest_restart", "slots_to_validate"}
+
+
+def test_actions_read_only_the_recent_events():
+    """A new reader of the conversation's events must look at what Rasa sends it."""
+    found = set()
+    for path in sorted((PROJECT_ROOT / "actions").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Attribute) and node.attr in _HISTORY
+                    and isinstance(node.value, ast.Name) and node.value.id == "tracker"):
+                found.add((str(path.relative_to(PROJECT_ROOT)), node.attr))
+    assert found == EVENT_READERS

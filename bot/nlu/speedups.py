@@ -16,7 +16,8 @@ Performance). Runs inside Rasa (`.venv-rasa`); installed by the tracker store at
   against every state from the newest back. A rule only ever looks at as many states
   as it has: from the longest rule's length on, every rule is "applicable" and the
   filter keeps them all. So only that tail of states is built (the tracker is still
-  replayed from the start, which the states depend on). Same predictions:
+  replayed from the start, which the states depend on), and only the rules whose last
+  state names the conversation's previous action are compared. Same predictions:
   when no rule applies, Rasa returns a key made of the states as the prediction's
   source; from a tail it is marked, so it can never equal a rule's key (a whole
   conversation longer than every rule cannot either).
@@ -45,11 +46,59 @@ def _action_result_validator() -> Any:
     return cls(schema)
 
 
+@functools.lru_cache(maxsize=1)
+def _event_validators() -> tuple[Any, dict[str, Any], Any] | None:
+    """The parts of Rasa's answer schema for the quick check: the properties every
+    event has, one validator per event type (the `oneOf` alternatives, told apart by
+    their `event` constant), and the responses. None when the schema has another shape."""
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    try:
+        event_schema = schema["properties"]["events"]["items"]
+        alternatives = event_schema["oneOf"]
+        by_type: dict[str, Any] = {}
+        for alternative in alternatives:
+            name = alternative["properties"]["event"]["const"]
+            if name in by_type:
+                return None
+            by_type[name] = cls(alternative)
+        responses = cls(schema["properties"]["responses"])
+    except (KeyError, TypeError):
+        return None
+    base = cls({key: value for key, value in event_schema.items() if key != "oneOf"})
+    return base, by_type, responses
+
+
+def _plainly_valid(result: Any) -> bool:
+    """True only for an answer Rasa's schema accepts: each event is checked against the
+    common properties and the one alternative of its type (the others cannot match, as
+    their `event` constants differ). Anything else goes to the full check."""
+    parts = _event_validators()
+    if parts is None or not isinstance(result, dict):
+        return False
+    base, by_type, responses = parts
+    events = result.get("events", [])
+    if not isinstance(events, list):
+        return False
+    for event in events:
+        if not isinstance(event, dict):
+            return False
+        check = by_type.get(event.get("event"))  # type: ignore[arg-type]
+        if check is None or not base.is_valid(event) or not check.is_valid(event):
+            return False
+    return "responses" not in result or bool(responses.is_valid(result["responses"]))
+
+
 def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     """Rasa's `_validate_action_result`, with the same errors, without rebuilding."""
     from jsonschema import exceptions
     from rasa.shared.constants import DOCS_BASE_URL
 
+    if _plainly_valid(result):
+        return True
     error = exceptions.best_match(_action_result_validator().iter_errors(result))
     if error is None:
         return True
@@ -87,6 +136,90 @@ def resolve_by_type(type_name: str, default: Any = None) -> Any:
     if default is not None:
         return default
     raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+def dumps(value: Any) -> str:
+    """JSON text for a request body: ujson (several times faster than `json` on a whole
+    tracker, which Rasa sends to the action server with every action call), with
+    `json.dumps` for anything ujson will not write exactly as `json` would."""
+    import json
+
+    import ujson
+
+    try:
+        return str(ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False,
+                               reject_bytes=True))
+    except (TypeError, ValueError, OverflowError):
+        return json.dumps(value)
+
+
+def endpoint_session(self: Any) -> Any:
+    """Rasa's `EndpointConfig.session`, writing JSON bodies with `dumps`."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    auth = None
+    if self.basic_auth:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+    return aiohttp.ClientSession(
+        headers=self.headers, auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT), json_serialize=dumps,
+    )
+
+
+# What the action server is sent of the conversation: the events from this many user
+# messages back. Our actions and rasa_sdk read only the latest turn (the latest user
+# message and what came just before it, the slots set since; the slots, the active loop
+# and the latest message are sent apart from the events). tests/test_consistency.py
+# lists the actions that read `tracker.events`, so a new one is looked at.
+ACTION_SERVER_TURNS = 3
+
+
+def recent_events(events: Any) -> list[Any]:
+    """The events from the ACTION_SERVER_TURNS-th last user message on."""
+    from rasa.shared.core.events import UserUttered
+
+    events = list(events)
+    seen = 0
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            seen += 1
+            if seen == ACTION_SERVER_TURNS:
+                return events[index:]
+    return events
+
+
+_LEAN_DOMAINS: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def lean_domain(data: dict[str, Any]) -> dict[str, Any]:
+    """The domain without its responses (105 of its 127 kB): rasa_sdk reads the slots
+    and forms; the actions that put copy together read the responses from their own
+    copy of domain/ (actions/copy.py)."""
+    known = _LEAN_DOMAINS.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    lean = {key: value for key, value in data.items() if key != "responses"}
+    _LEAN_DOMAINS[id(data)] = (data, lean)
+    return lean
+
+
+def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+    """Rasa's `RemoteAction._action_call_format` with the recent events only and the
+    domain without its responses: Rasa sent the whole conversation and the whole domain
+    with every action call (two or three per message), and the action server parsed
+    them every time."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [event.as_dict() for event in recent_events(tracker.events)]
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
+              "version": rasa.__version__}
+    if (not self._is_selective_domain_enabled()
+            or domain.does_custom_action_explicitly_need_domain(self.name())):
+        result["domain"] = lean_domain(domain.as_dict())
+    return result
 
 
 class TailStates(list):  # type: ignore[type-arg]
@@ -146,6 +279,51 @@ def rule_prediction_states(
     return states
 
 
+_RULE_INDEXES: dict[int, tuple[Any, list[str], dict[str, list[str]]]] = {}
+
+
+def _rule_index(policy: Any, lookup: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
+    """The rule keys by the previous action their last state names (`action_name`),
+    and those whose last state names none."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.nlu.constants import ACTION_NAME
+
+    known = _RULE_INDEXES.get(id(lookup))
+    if known is not None and known[0] is lookup:
+        return known[1], known[2]
+    generic: list[str] = []
+    named: dict[str, list[str]] = {}
+    for key in lookup:
+        rule_states = policy._rule_key_to_state(key)
+        last = rule_states[-1] if rule_states else {}
+        name = (last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+        if isinstance(name, str) and name:
+            named.setdefault(name, []).append(key)
+        else:
+            generic.append(key)
+    _RULE_INDEXES[id(lookup)] = (lookup, generic, named)
+    return generic, named
+
+
+def get_possible_keys(self: Any, lookup: dict[str, Any], states: list[Any]) -> set[str]:
+    """Rasa's `RulePolicy._get_possible_keys`, the same keys: a rule whose last state
+    names a previous action can only apply when the conversation's last state names the
+    same one (`_is_rule_applicable` at turn 0), so only those rules are compared."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.nlu.constants import ACTION_NAME
+
+    if not states:
+        return set(lookup.keys())
+    generic, named = _rule_index(self, lookup)
+    name = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+    possible_keys = set(generic)
+    if isinstance(name, str):
+        possible_keys.update(named.get(name, ()))
+    for i, state in enumerate(reversed(states)):
+        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
+    return possible_keys
+
+
 _TAIL_MARK = "tail:"
 
 
@@ -187,10 +365,14 @@ def install() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
+    from rasa.utils.endpoints import EndpointConfig
 
+    EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     RulePolicy._prediction_states = rule_prediction_states  # type: ignore[method-assign]
+    RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
     RulePolicy._create_feature_key = _feature_key_of(  # type: ignore[method-assign]
         RulePolicy._create_feature_key)
     rasa.core.nlg.interpolator.interpolate_text = interpolate_text

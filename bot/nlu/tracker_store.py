@@ -34,6 +34,7 @@ try:
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy.orm import sessionmaker
 
     from bot.nlu import log_privacy, speedups
     from bot.privacy import tracker_events
@@ -156,13 +157,25 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             # restart every one of them would fail a child's message once. Test each
             # connection as it leaves the pool instead.
             from rasa.core.tracker_store import create_engine_kwargs
-            from sqlalchemy.orm import sessionmaker
 
             url = engine.url
             engine.dispose()
             engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.engine = engine
             self.sessionmaker = sessionmaker(bind=engine)
+        if self.engine.dialect.name == "sqlite" and path is not None:
+            # SQLAlchemy 1.4 gives a SQLite file no pool: every read and save of a
+            # tracker opened a new connection and set its pragmas again (8 % of Rasa's
+            # time under load). Keep a few open; Rasa uses them from its event loop.
+            from sqlalchemy.pool import QueuePool
+
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                url, poolclass=QueuePool, pool_size=4, max_overflow=4,
+                connect_args={"check_same_thread": False},
+            )
+            self.sessionmaker = sessionmaker(bind=self.engine)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(
                 self.engine, "connect", lambda conn, _r: tracker_events.sqlite_pragmas(conn)

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import rasa.core.nlg.interpolator  # noqa: F401 - what install() imports, imported
 import rasa.core.policies.rule_policy  # noqa: F401 - before both lists are made
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    AgentUttered,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    EntitiesAdded,
+    Event,
+    FollowupAction,
+    LoopInterrupted,
+    ReminderCancelled,
+    ReminderScheduled,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    StoryExported,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.utils.common import all_subclasses
 
 from bot.nlu import speedups
@@ -19,13 +42,34 @@ BAD = [{"events": [{"event": "slot", "name": 3}], "responses": []},
        {"events": [], "responses": "utter_x"}, {"events": [{"event": "nonsense"}]}]
 
 
+# One answer per kind of event Rasa knows, as Rasa itself writes them, and answers the
+# quick check must send on to the full one.
+REAL = [{"events": [event.as_dict()]} for event in [
+    UserUttered("hoi", {"name": "greet", "confidence": 1.0}), ActionExecuted("action_listen"),
+    SlotSet("wish", "een hond"), BotUttered("Hoi!", {"buttons": []}), ActiveLoop("wish_form"),
+    ActiveLoop(None), LoopInterrupted(True), FollowupAction("utter_greet"), Restarted(),
+    AllSlotsReset(), SessionStarted(), ActionExecutionRejected("wish_form"),
+    UserUtteranceReverted(), ActionReverted(), ReminderScheduled("x", datetime(2026, 1, 1)),
+    ReminderCancelled("x"), ConversationPaused(), ConversationResumed(), StoryExported(),
+    EntitiesAdded([{"entity": "x", "value": "y"}]), AgentUttered("x"),
+]] + [{"events": [{"event": "form", "name": "wish_form"}]},
+      {"events": [{"event": "form_validation", "validate": False}]},
+      {"events": [{"event": "user_featurization", "use_text_for_featurization": False}]}]
+ODD = [None, [], {"events": None}, {"events": {}}, {"events": ["slot"]},
+       {"events": [{"event": "slot", "name": "x", "timestamp": "now"}]},
+       {"events": [{"event": "slot", "name": "x", "metadata": []}]},
+       {"events": [{"event": "slot"}]}, {"events": [{"name": "x"}]},
+       {"events": [{"event": "bot", "text": 3}]}, {"responses": [1]},
+       {"events": [{"event": "user", "text": "x", "parse_data": []}]}, {"other": 1}]
+
+
 def verdicts(action: RemoteAction) -> list[str]:
     out = []
-    for result in [GOOD, *BAD]:
+    for result in [GOOD, *BAD, *REAL, *ODD]:
         try:
             out.append("ok" if action._validate_action_result(result) else "false")
         except ValidationError as exc:
-            out.append(f"refused: {exc.message.split('.')[0]}")
+            out.append(f"refused: {exc.message.split('. Failed')[0]}")
     return out
 
 
@@ -66,7 +110,42 @@ def interpolated() -> list[str]:
     return out
 
 
+def bodies() -> list[bool]:
+    """Request bodies as the action server reads them: the same JSON as `json.dumps`."""
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+    tracker = DialogueStateTracker.from_events("kind", [
+        event for answer in REAL for event in
+        [Event.from_parameters(e) for e in answer["events"] if e["event"] != "form"] if event
+    ])
+    values = [tracker.current_state(EventVerbosity.ALL),
+              {"tekst": "héél fijn 💛 / \u0000 \\ \"", "n": [1.5, 1e300, -0.0, 2**62]},
+              {"float": float("inf")}, {1: "int key"}]
+    return [json.loads(speedups.dumps(v)) == json.loads(json.dumps(v)) for v in values]
+
+
+def call_formats() -> dict:
+    """What Rasa sends the action server, and what it sends once the speedups are in."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.from_dict({
+        "intents": ["greet"], "slots": {"wish": {"type": "text", "mappings": [
+            {"type": "from_text"}]}},
+        "responses": {"utter_greet": [{"text": "Hoi {wish}"}]}})
+    turns = []
+    for n in range(5):
+        at = 1_000.0 + n
+        turns += [ActionExecuted("action_listen", timestamp=at),
+                  UserUttered(f"wens {n}", {"name": "greet"}, timestamp=at),
+                  SlotSet("wish", f"wens {n}", timestamp=at), BotUttered(f"fijn {n}", timestamp=at)]
+    tracker = DialogueStateTracker.from_events("kind", turns, domain.slots)
+    remote = RemoteAction("action_store_wish", None)
+    return {"call": remote._action_call_format(tracker, domain), "domain": domain.as_dict()}
+
+
 action = RemoteAction.__new__(RemoteAction)
+calls_before = call_formats()
 before = verdicts(action)
 events_before = resolved()
 texts_before = interpolated()
@@ -74,9 +153,12 @@ speedups.install()
 after = verdicts(action)
 events_after = resolved()
 texts_after = interpolated()
+calls_after = call_formats()
 print("PROBE " + json.dumps({"before": before, "after": after,
                               "events_before": events_before, "events_after": events_after,
                               "texts_before": texts_before, "texts_after": texts_after,
+                              "bodies": bodies(), "calls_before": calls_before,
+                              "calls_after": calls_after,
                               "late": late_subclass(),
                               "parsed": Event.from_parameters(GOOD["events"][0]).as_dict(),
                               "patched": RemoteAction._validate_action_result

@@ -32,7 +32,8 @@ def test_action_results_are_judged_as_rasa_judges_them():
     out = _probe()
     assert out["patched"]
     assert out["after"] == out["before"]
-    assert out["after"][0] == "ok" and all(v.startswith("refused") for v in out["after"][1:])
+    assert out["after"][0] == "ok" and all(v.startswith("refused") for v in out["after"][1:4])
+    assert out["after"].count("ok") >= 20  # every kind of event Rasa writes
 
 
 def test_event_types_resolve_as_rasa_resolves_them():
@@ -44,6 +45,27 @@ def test_event_types_resolve_as_rasa_resolves_them():
     assert "unknown: Unknown event name 'no_such_event'." in out["events_after"]
     assert out["late"] == "ProbeEvent"
     assert out["parsed"]["event"] == "slot" and out["parsed"]["value"] == "een hond"
+
+
+def test_request_bodies_hold_the_same_json():
+    assert _probe()["bodies"] == [True, True, True, True]
+
+
+def test_the_action_server_gets_the_recent_events_and_the_domain_without_responses():
+    out = _probe()
+    before, after = out["calls_before"]["call"], out["calls_after"]["call"]
+    assert {k: v for k, v in after.items() if k not in ("tracker", "domain")} == {
+        k: v for k, v in before.items() if k not in ("tracker", "domain")}
+    state = {k: v for k, v in after["tracker"].items() if k != "events"}
+    assert state == {k: v for k, v in before["tracker"].items() if k != "events"}
+    assert state["slots"]["wish"] == "wens 4"
+    # The events from the third user message back: a suffix of what Rasa sent.
+    events = after["tracker"]["events"]
+    assert events == before["tracker"]["events"][-len(events):]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["wens 2", "wens 3", "wens 4"]
+    assert events[0]["event"] == "user"
+    assert after["domain"] == {k: v for k, v in before["domain"].items() if k != "responses"}
+    assert "responses" in before["domain"] and "slots" in after["domain"]
 
 
 def test_responses_are_filled_in_as_rasa_fills_them():
