@@ -25,7 +25,7 @@ from rasa_sdk.forms import FormValidationAction
 from sqlalchemy.orm import Session
 
 from actions import deps
-from actions.common import DB_ERRORS, kept, was_asked
+from actions.common import DB_ERRORS, kept, unclear_concern, was_asked
 from bot.pseudonym import sender_hash
 from bot.storage import repo
 from bot.storage.models import ConversationSession
@@ -180,6 +180,10 @@ class FormValidation(FormValidationAction):
 
     keeps_unasked = True
     keep_replies = False
+    # A concern of unclear kind (no rule named it: bot/nlu/safety.py) does not leave the
+    # form: the message is the answer, and one gentle line follows it before the next
+    # question (no safety check, no alert, not counted as a concern).
+    notes_unclear_concern = True
 
     @abstractmethod
     def name(self) -> str: ...
@@ -192,14 +196,20 @@ class FormValidation(FormValidationAction):
     ) -> Events:
         wanted = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         slots = {k: v for k, v in tracker.slots_to_validate().items() if k in wanted}
+        asked = tracker.get_slot("requested_slot")
 
         def work(turn: Turn) -> Events:
             validated = self.validate_slots(slots, dispatcher, tracker, domain, turn)
             return [SlotSet(name, value) for name, value in validated.items()]
 
         # On a failed commit: nothing extracted is kept, the form asks again.
-        return await in_turn(tracker, dispatcher, work, [SlotSet(name, None) for name in slots],
-                             keep_replies=self.keep_replies)
+        events = await in_turn(tracker, dispatcher, work,
+                               [SlotSet(name, None) for name in slots],
+                               keep_replies=self.keep_replies)
+        if self.notes_unclear_concern and asked in slots and unclear_concern(tracker):
+            # After whatever the form says to the answer, before its next question.
+            dispatcher.utter_message(response="utter_safety_unclear_note")
+        return events
 
     def validate_slots(
         self, slots: dict[str, Any], dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -21,8 +21,25 @@ CHOICES = Path(__file__).resolve().parent.parent / "bot" / "lexicon" / "nl_choic
 DB_ERRORS = (SQLAlchemyError, OSError)
 
 
+# A concern of unclear kind on an answer (bot/nlu/safety.py): the form keeps the answer.
+UNCLEAR_CONCERN_INTENT = "safety_unclear"
+
+
 def latest_intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
+    """The intent of the child's latest message. After an unclear concern it is the
+    intent the message has without the concern (next in the ranking), so an answer is
+    read and stored exactly as it would have been: "nee" stays a no."""
+    name = (tracker.latest_message.get("intent") or {}).get("name")
+    if name != UNCLEAR_CONCERN_INTENT:
+        return name
+    ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking") or []]
+    rest = [r for r in ranking if r and not r.startswith("safety_")]
+    return rest[0] if rest else "nlu_fallback"
+
+
+def unclear_concern(tracker: Tracker) -> bool:
+    """The latest message raised a concern no rule named (bot/nlu/safety.py)."""
+    return (tracker.latest_message.get("intent") or {}).get("name") == UNCLEAR_CONCERN_INTENT
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -209,6 +209,9 @@ class ValidateSafetyForm(FormValidation):
     # "Ben je nu veilig?" is only ever answered when asked; the help always stands.
     keeps_unasked = False
     keep_replies = True
+    # The check is the gentle question already: an unclear concern here is an answer
+    # ("ja" is still safe), without a line of its own.
+    notes_unclear_concern = False
 
     def name(self) -> str:
         return "validate_safety_form"

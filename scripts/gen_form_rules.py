@@ -41,6 +41,8 @@ INTERRUPTIONS: dict[str, tuple[str, list[str]]] = {
     "safety_alarm": ("leave", ["action_safety_alarm"]),
     # A concern (sad, lonely, scared...): a gentle answer, then "hoe gaat het nu?".
     "safety_concern": ("leave", ["action_safety_concern"]),
+    # Not here on purpose: `safety_unclear` (a concern no rule named, on an answer). The
+    # form keeps it as its answer and adds one gentle line (actions/base.py).
     # The answer loop (actions/caseworker.py): a reaction to an answer is stored and
     # the form asks its question again; writing to the caseworker opens its own form,
     # after which action_continue brings the child back to where they were.

@@ -42,7 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SAFETY_SET = ROOT / "tests" / "safety" / "safety_set.yml"
 ALARM_INTENT = "safety_alarm"
 CONCERN_INTENT = "safety_concern"
-SAFETY_INTENTS = (ALARM_INTENT, CONCERN_INTENT)
+# A concern no rule named, on an answer: still the concern tier (bot/nlu/safety.py).
+UNCLEAR_INTENT = "safety_unclear"
+SAFETY_INTENTS = (ALARM_INTENT, CONCERN_INTENT, UNCLEAR_INTENT)
 
 
 def load_set(path: Path = SAFETY_SET) -> tuple[list[dict[str, str]], list[str]]:
@@ -215,7 +217,8 @@ def _parse(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
 
 def layered_outcome(result: dict[str, Any]) -> Outcome:
     intent = (result.get("intent") or {}).get("name")
-    tier = {"safety_alarm": "alarm", "safety_concern": "concern"}.get(str(intent))
+    tier = {"safety_alarm": "alarm", "safety_concern": "concern",
+            "safety_unclear": "concern"}.get(str(intent))
     immediate = any(e.get("entity") == "safety_immediate" and e.get("value") == "yes"
                     for e in result.get("entities") or [])
     return tier, immediate

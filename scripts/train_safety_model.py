@@ -48,8 +48,15 @@ WRITERS = ("w1", "w2", "w3", "w4")
 # Thresholds (chosen with --cv; see docs/safeguarding.md for the figures).
 # demote 1.01: the model never lowers a rule's alarm. (0.7 took hard-calm alerts from
 # 6.4% to 5.7% in --cv, but also demoted "ik kreeg een klap van mijn pleegvader".)
-THRESHOLDS = {"alarm": 0.9, "worry": 0.2, "demote": 1.01, "immediate": 0.5,
-              "short_words": 4, "worry_short": 0.7, "worry_unjudged": 0.6}
+# worry, worry_short, worry_unjudged: recall first, by the rule in `summarise` (the
+# highest worst-fold alarm recall with at most 2.5% of held-out everyday messages getting
+# a concern): 0.1 / 0.6 / 0.35 gave 0.974 mean, 0.968 worst fold, 2.2% everyday and
+# 3.3% interview answers (an unclear concern inside a form costs one gentle line now).
+THRESHOLDS = {"alarm": 0.9, "worry": 0.1, "demote": 1.01, "immediate": 0.5,
+              "short_words": 4, "worry_short": 0.6, "worry_unjudged": 0.35}
+# The choice rule of --cv: outside a form an unclear concern still asks "Ben je veilig?",
+# so at most this share of held-out everyday messages may get a concern.
+MAX_EVERYDAY_CONCERN = 0.025
 # Everyday messages and interview answers count three times: what children type most
 # must stay calm.
 EVERYDAY_WEIGHT = 3.0
@@ -245,7 +252,16 @@ def cross_validate() -> dict[str, Any]:
         ("worry_short", (0.5, 0.7, 0.9)), ("immediate", (0.5, 0.7, 1.01)),
         ("alarm", (0.85, 0.9, 0.95))) for value in values] + [
         dict(THRESHOLDS, worry=w, worry_unjudged=u) for w in (0.2, 0.3, 0.5)
-        for u in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]
+        for u in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)] + [
+        # The precision-first thresholds shipped before (an unclear concern left the form).
+        dict(THRESHOLDS, worry=0.2, worry_short=0.7, worry_unjudged=0.6)] + [
+        # Recall first: an unclear concern inside a form now costs one gentle line, not
+        # the interview (actions/base.py), so the stricter limits for messages without
+        # words of harm and for short answers are searched again.
+        dict(THRESHOLDS, worry=w, worry_unjudged=u, worry_short=s)
+        for w in (0.05, 0.1, 0.15, 0.2, 0.25)
+        for u in (0.2, 0.25, 0.3, 0.325, 0.35, 0.375, 0.4, 0.5, 0.6)
+        for s in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]
     daily = {name: [e for e in examples if e["source"] == name] for name in DAILY}
     results: dict[str, Any] = {}
     for fold_index, held in enumerate(WRITERS):
@@ -262,13 +278,47 @@ def cross_validate() -> dict[str, Any]:
         scores = {t: model.score(t) for t in texts}
         fold: dict[str, Any] = {"rules": _figures(test_set, rules, scores, None)}
         for limits in grid:
-            key = "_".join(f"{k[0]}{v}" for k, v in sorted(limits.items()))
+            key = _key(limits)
             fold[key] = _figures(test_set, rules, scores, limits)
             for name, items in held_daily.items():
                 fold[key][f"{name}_concern"] = _figures(items, rules, scores,
                                                         limits)["calm_concern"]
         results[held] = fold
-    return results
+    return {"folds": results, "summary": summarise(results)}
+
+
+def _key(limits: dict[str, float]) -> str:
+    return "_".join(f"{k[0]}{v}" for k, v in sorted(limits.items()))
+
+
+# What the rule below chooses; the other thresholds stay as they are (their rows in the
+# grid show what changing them would do).
+CHOSEN_BY_RULE = ("worry", "worry_short", "worry_unjudged")
+
+
+def summarise(folds: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per threshold set: the mean over the folds and the worst fold's any-tier
+    alarm recall, ordered by the rule that picks the thresholds (docs/safeguarding.md):
+    among the rows that differ from `THRESHOLDS` only in `CHOSEN_BY_RULE` ("candidate"),
+    the highest worst-fold recall with at most `MAX_EVERYDAY_CONCERN` of the held-out
+    everyday messages getting a concern; then fewer interview-answer concerns."""
+    keys = list(next(iter(folds.values())))
+    fixed = {k: v for k, v in THRESHOLDS.items() if k not in CHOSEN_BY_RULE}
+    rows = []
+    for key in keys:
+        per = [fold[key] for fold in folds.values()]
+        row: dict[str, Any] = {"thresholds": key}
+        row["candidate"] = key != "rules" and all(
+            f"{k[0]}{v}" in key.split("_") for k, v in fixed.items())
+        for name in per[0]:
+            values = [p[name] for p in per if p[name] == p[name]]  # NaN: no such items
+            row[name] = round(sum(values) / len(values), 4) if values else None
+        row["alarm_any_worst"] = min(p["alarm_any"] for p in per)
+        row["allowed"] = (row.get("everyday_concern") or 0.0) <= MAX_EVERYDAY_CONCERN
+        rows.append(row)
+    rows.sort(key=lambda r: (not r["candidate"], not r["allowed"], -r["alarm_any_worst"],
+                             r.get("interview_concern") or 0.0, -r["alarm_any"]))
+    return rows
 
 
 def _figures(test_set: list[Example], rules: dict[str, Any], scores: dict[str, Any],

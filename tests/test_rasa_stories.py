@@ -13,6 +13,7 @@ import yaml
 from bot.domain import load_domain
 from bot.model import RASA_BIN, ensure_model, rasa_env
 from bot.settings import PROJECT_ROOT
+from tests.test_consistency import INTENTS_SET_BY_CODE
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -59,6 +60,8 @@ def test_rasa_data_validate(tmp_path: Path):
     steps = [{"action": "action_continue"}] + [{"action": n} for n in responses_sent_by_code()]
     catalogue.write_text(yaml.safe_dump({
         "version": "3.1",
+        "nlu": [{"intent": name, "examples": f"- {example}\n"}
+                for name, example in INTENTS_SET_BY_CODE.items()],
         "rules": [{"rule": "responses sent by actions and forms (validation only)",
                    "steps": steps}],
     }))

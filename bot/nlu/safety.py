@@ -10,6 +10,14 @@ answer, inside the safety check itself.
   `safety_immediate` ("yes"): the bot then says "bel nu 112" first.
 - A **concern** becomes intent `safety_concern` with `safety_tier` ("concern") and
   `safety_category`: a gentle answer, no urgent alert (actions/safety.py).
+- A concern **of unclear kind** (no rule named it: the learned layer or the classifier
+  alone, category "unclear") on a message that would otherwise be an answer
+  (`ANSWER_INTENTS`) becomes intent `safety_unclear`. A form takes it as the answer to
+  its question and adds one gentle line (actions/base.py); outside a form it gets the
+  same question as any unclear concern (data/rules/safety.yml). The rest of the intent
+  ranking is the message without the concern, and the actions read answers by it
+  (`actions.common.latest_intent`). On "stop", "help", "hoi" and the other
+  interruptions it stays `safety_concern`: it leaves the form, as before.
 
 The detector runs once per message. Our REST channel (`bot.nlu.channel`) already runs it
 before Rasa and passes the verdict on in the message metadata (`VERDICT_KEY`); this
@@ -43,7 +51,13 @@ from bot.safety.verdict import VERDICT_KEY, from_metadata
 
 ALARM_INTENT = "safety_alarm"
 CONCERN_INTENT = "safety_concern"
-SAFETY_INTENTS = (ALARM_INTENT, CONCERN_INTENT)
+UNCLEAR_INTENT = "safety_unclear"
+SAFETY_INTENTS = (ALARM_INTENT, CONCERN_INTENT, UNCLEAR_INTENT)
+# What a form reads as an answer (every other intent interrupts a form:
+# scripts/gen_form_rules.py; tests/test_consistency.py keeps the two apart). Only on
+# these does an unclear concern stay inside the form.
+ANSWER_INTENTS = frozenset({"affirm", "deny", "dont_know", "skip", "inform", "choose",
+                            "thanks", "nlu_fallback"})
 CATEGORY_ENTITY = "safety_category"
 TIER_ENTITY = "safety_tier"
 IMMEDIATE_ENTITY = "safety_immediate"
@@ -53,7 +67,8 @@ UNCLEAR_CATEGORY = "unclear"
 # Button payloads and slash commands ("/affirm", '/inform{"x": 1}') are not typed words.
 _PAYLOAD = re.compile(r"^\s*/\w+(\{.*\})?\s*$", re.S)
 
-__all__ = ["ALARM_INTENT", "CONCERN_INTENT", "SafetyDetector", "VERDICT_KEY"]
+__all__ = ["ALARM_INTENT", "CONCERN_INTENT", "UNCLEAR_INTENT", "SafetyDetector",
+           "VERDICT_KEY"]
 
 
 @DefaultV1Recipe.register(
@@ -106,10 +121,18 @@ class SafetyDetector(GraphComponent, IntentClassifier):
 
     def _mark(self, message: Message, verdict: dict[str, Any]) -> None:
         tier = str(verdict["tier"])
+        category = str(verdict.get("category") or UNCLEAR_CATEGORY)
         intent = ALARM_INTENT if tier == ALARM else CONCERN_INTENT
         ranking = [
             r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != intent
         ]
+        if tier == CONCERN and category == UNCLEAR_CATEGORY:
+            # What the message is without the concern: the classifier's own safety
+            # guesses are dropped, as they would have been (_drop_classifier_guess).
+            ranking = [r for r in ranking if r.get("name") not in SAFETY_INTENTS]
+            answer = ranking[0]["name"] if ranking else "nlu_fallback"
+            if answer in ANSWER_INTENTS:
+                intent = UNCLEAR_INTENT
         top = {"name": intent, "confidence": 1.0}
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
@@ -121,8 +144,7 @@ class SafetyDetector(GraphComponent, IntentClassifier):
         entities = [
             e for e in message.get(ENTITIES) or [] if e.get("entity") not in SAFETY_ENTITIES
         ]
-        values = [(TIER_ENTITY, tier),
-                  (CATEGORY_ENTITY, str(verdict.get("category") or UNCLEAR_CATEGORY))]
+        values = [(TIER_ENTITY, tier), (CATEGORY_ENTITY, category)]
         if tier == ALARM and verdict.get("immediate"):
             values.append((IMMEDIATE_ENTITY, "yes"))
         for name, value in values:

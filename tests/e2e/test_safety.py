@@ -197,3 +197,76 @@ def test_a_client_cannot_send_its_own_safety_verdict(stack: Stack):
                  {"mijnstem_safety": {"tier": "alarm", "category": "danger_now"}})
     assert not _has_helplines(calm), calm
     assert _alerts_of(stack, "rest-e2e-forged-alarm") == []
+
+
+# --- a concern of unclear kind inside a form: the answer, one gentle line, go on --------
+
+# An ordinary interview answer (tests/safety/writers/interview_answers.yml) that the
+# shipped learned layer reads as a worry no rule names: a concern of unclear kind.
+UNCLEAR_ANSWER = "ik wil leren wassen en zo voor als ik op mezelf woon"
+GENTLE = "Even tussendoor"
+
+
+def _assert_unclear_concern(text: str) -> None:
+    """The sentence must still be what the tests below are about, or they prove nothing:
+    after a retrain pick another one."""
+    from bot.safety.detector import assess
+
+    verdict = assess(text)
+    assert (verdict.tier, verdict.category) == ("concern", "unclear"), verdict
+
+
+def _wishes_of(stack: Stack, name: str) -> list[str]:
+    engine = make_engine(stack.settings)
+    try:
+        with make_session_factory(engine).begin() as session:
+            child = next(c for c in session.scalars(select(Child)) if c.display_name == name)
+            found = session.scalars(select(Wish).where(Wish.child_id == child.id)
+                                    .order_by(Wish.id))
+            return [w.text for w in found]
+    finally:
+        engine.dispose()
+
+
+def test_an_unclear_concern_inside_the_interview_is_the_answer_plus_one_line(stack: Stack):
+    _assert_unclear_concern(UNCLEAR_ANSWER)
+    stack.cli("caseworker", "add", "e2e-unclear@example.org", "--name", "Ilse")
+    code = stack.invite("--age", "12", "--name", "Lotte", "--caseworker",
+                        "e2e-unclear@example.org")
+    chat = "rest-e2e-unclear-form"
+    texts(stack.say(chat, f"/start {code}"))
+
+    reply = texts(stack.say(chat, UNCLEAR_ANSWER))
+    assert _wishes_of(stack, "Lotte") == [UNCLEAR_ANSWER], "stored as the answer"
+    gentle = [i for i, t in enumerate(reply) if GENTLE in t]
+    assert len(gentle) == 1 and "0800-0432" in reply[gentle[0]], reply
+    assert gentle[0] < len(reply) - 1, "the form's next question comes after the line"
+    assert not any("veilig?" in t or "checken hoe het" in t for t in reply), reply
+    assert not _has_helplines(reply), reply
+    assert _alerts_of(stack, chat) == []
+    # The interview goes on: the next answer is read as the answer to the next question.
+    reply = texts(stack.say(chat, "nee"))
+    assert not any(GENTLE in t or "veilig?" in t for t in reply), reply
+
+
+def test_the_same_unclear_concern_outside_a_form_asks_how_the_child_is(stack: Stack):
+    _assert_unclear_concern(UNCLEAR_ANSWER)
+    chat = "rest-e2e-unclear-outside"
+    reply = texts(stack.say(chat, UNCLEAR_ANSWER))
+    assert any("checken hoe het met je gaat" in t for t in reply), reply
+    assert "veilig?" in reply[-1], reply
+    assert not any(GENTLE in t for t in reply), reply
+    assert _alerts_of(stack, chat) == []
+
+
+def test_a_concern_a_rule_named_inside_a_form_still_leaves_it(stack: Stack):
+    stack.cli("caseworker", "add", "e2e-named@example.org", "--name", "Joost")
+    code = stack.invite("--age", "12", "--name", "Daan", "--caseworker",
+                        "e2e-named@example.org")
+    chat = "rest-e2e-named-concern-form"
+    texts(stack.say(chat, f"/start {code}"))
+    reply = texts(stack.say(chat, "ik voel me zo alleen"))
+    assert "Hoe gaat het nu met je?" in reply[-1], reply
+    assert not any(GENTLE in t for t in reply), reply
+    assert _wishes_of(stack, "Daan") == [], "a concern is not stored as a wish"
+    assert _alerts_of(stack, chat) == []

@@ -77,7 +77,17 @@ def test_not_doing_well_is_a_concern(text: str):
     "ik heb een foto van mijn kat gemaakt", "we gingen kamperen in een tent",
 ])
 def test_figures_of_speech_stay_calm(text: str):
-    assert assess(text).tier is None, assess(text)
+    """The rules judge them calm. The learned layer, with the recall-first thresholds
+    (docs/safeguarding.md), may still ask about one ("ritalin": a concern of unclear
+    kind, about 20% of the writers' hard calm sentences); it never raises an alarm or a
+    concern of a named kind on them."""
+    from bot.safety.detector import get_detector
+
+    analysis = get_detector().analyse(text, learned=False)
+    assert not analysis.signals and not analysis.concerns, analysis
+    verdict = assess(text)
+    assert verdict.tier is None or (verdict.tier, verdict.category) == ("concern", "unclear"), (
+        verdict)
 
 
 async def _run(action: Any, text: str, **kwargs: Any) -> tuple[list[str], dict[str, Any]]:
