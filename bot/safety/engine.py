@@ -260,8 +260,11 @@ class Detector:
         rule_tier = ALARM if alarms else CONCERN if concerns else None
         rule_now = any(s.immediate for s in alarms)
         first = alarms[0] if alarms else None
+        # The rule's clause is scored only when a demotion can happen at all (a
+        # probability is at most 1; the shipped threshold, 1.01, switches it off).
+        can_demote = self.model.thresholds["demote"] <= 1.0
         clause_calm = (self.model.score(text[first.start:first.end]).calm
-                       if first is not None else None)
+                       if first is not None and can_demote else None)
         tier, now = combine(rule_tier, rule_now, scores, self.model.thresholds, past,
                             word_count(text), first.category if first else None, clause_calm,
                             judged)
