@@ -231,13 +231,13 @@ def _wishes_of(stack: Stack, name: str) -> list[str]:
 def test_an_unclear_concern_inside_the_interview_is_the_answer_plus_one_line(stack: Stack):
     _assert_unclear_concern(UNCLEAR_ANSWER)
     stack.cli("caseworker", "add", "e2e-unclear@example.org", "--name", "Ilse")
-    code = stack.invite("--age", "12", "--name", "Lotte", "--caseworker",
+    code = stack.invite("--age", "12", "--name", "Unclearkid", "--caseworker",
                         "e2e-unclear@example.org")
     chat = "rest-e2e-unclear-form"
     texts(stack.say(chat, f"/start {code}"))
 
     reply = texts(stack.say(chat, UNCLEAR_ANSWER))
-    assert _wishes_of(stack, "Lotte") == [UNCLEAR_ANSWER], "stored as the answer"
+    assert _wishes_of(stack, "Unclearkid") == [UNCLEAR_ANSWER], "stored as the answer"
     gentle = [i for i, t in enumerate(reply) if GENTLE in t]
     assert len(gentle) == 1 and "0800-0432" in reply[gentle[0]], reply
     assert gentle[0] < len(reply) - 1, "the form's next question comes after the line"
@@ -261,12 +261,12 @@ def test_the_same_unclear_concern_outside_a_form_asks_how_the_child_is(stack: St
 
 def test_a_concern_a_rule_named_inside_a_form_still_leaves_it(stack: Stack):
     stack.cli("caseworker", "add", "e2e-named@example.org", "--name", "Joost")
-    code = stack.invite("--age", "12", "--name", "Daan", "--caseworker",
+    code = stack.invite("--age", "12", "--name", "Namedkid", "--caseworker",
                         "e2e-named@example.org")
     chat = "rest-e2e-named-concern-form"
     texts(stack.say(chat, f"/start {code}"))
     reply = texts(stack.say(chat, "ik voel me zo alleen"))
     assert "Hoe gaat het nu met je?" in reply[-1], reply
     assert not any(GENTLE in t for t in reply), reply
-    assert _wishes_of(stack, "Daan") == [], "a concern is not stored as a wish"
+    assert _wishes_of(stack, "Namedkid") == [], "a concern is not stored as a wish"
     assert _alerts_of(stack, chat) == []
