@@ -52,6 +52,8 @@ CACHE_MAX_EVENTS = 60_000
 CACHE_IDLE_SECONDS = 600.0
 # Decoded trackers take far more memory than the cached JSON: about 20 interviews' worth.
 TRACKER_CACHE_MAX_EVENTS = 20_000
+# On a tracker this store has saved: how many of its events are stored.
+STORED = "_mijnstem_stored_events"
 
 
 @dataclass
@@ -186,10 +188,11 @@ class _TrackerCache:
         self.served += 1
         return kept.tracker
 
-    def keep(self, key: str, tracker: DialogueStateTracker, rows: int, top: int | None) -> None:
+    def keep(self, key: str, tracker: DialogueStateTracker, rows: int, top: int | None) -> bool:
+        """Keep a tracker just saved; False when it cannot be (more than one session)."""
         self.drop(key)
         if top is None or not _one_session(tracker):
-            return
+            return False
         now = time.monotonic()
         self.entries[key] = _Kept(tracker, rows, top, len(tracker.events), now)
         self.size += len(tracker.events)
@@ -198,6 +201,7 @@ class _TrackerCache:
             if self.size <= self.max_events and now - oldest.used < self.idle_seconds:
                 break
             self.drop(oldest_key)
+        return True
 
     def drop(self, key: str) -> None:
         kept = self.entries.pop(key, None)
@@ -357,22 +361,41 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 new_events = [e for e in tracker.events if (e.timestamp or 0) > erased]
             else:
                 erased = None
-                new_events = list(self._additional_events(session, tracker))
+                stored = getattr(tracker, STORED, None)
+                if isinstance(stored, int) and 0 <= stored <= len(tracker.events):
+                    # A tracker saved before by this store (and, on a later turn, handed
+                    # back by the cache only while its rows were untouched): its first
+                    # `stored` events are in the table, so the rest is new. Rasa counts
+                    # the rows since the latest stored session start instead, which
+                    # stores a tracker that has just started a session twice over.
+                    new_events = list(tracker.events)[stored:]
+                else:
+                    new_events = list(self._additional_events(session, tracker))
             table = tracker_events.events
+            written = [self.codec.row_and_text(key, event.as_dict()) for event in new_events]
             ids: list[int] = []
-            plain: list[str] = []
-            for event in new_events:
-                row, text = self.codec.row_and_text(key, event.as_dict())
-                ids.append(int(conn.execute(table.insert(), row).inserted_primary_key[0]))
-                plain.append(text)
+            if written:
+                conn.execute(table.insert(), [row for row, _ in written])
+                # This conversation's newest rows are these: its turns are handled one
+                # at a time (Rasa's lock store), so nobody else writes them meanwhile.
+                ids = sorted(conn.execute(
+                    sa.select(table.c.id).where(table.c.sender_id == key)
+                    .order_by(table.c.id.desc()).limit(len(written))
+                ).scalars())
             rows, top = conn.execute(
                 sa.select(sa.func.count(), sa.func.max(table.c.id))
                 .where(table.c.sender_id == key)
             ).one()
             session.commit()
         if erased is None:
-            self.cache.extend(key, ids, plain, int(rows))
+            # All of this tracker's events are stored now: a second save of the same
+            # object (Rasa saves at a session's start and at the turn's end) or its
+            # next turn, once the cache hands it back, stores only what follows.
+            setattr(tracker, STORED, len(tracker.events))
+            self.cache.extend(key, ids, [text for _, text in written], int(rows))
             self.trackers.keep(key, tracker, int(rows), top)
         else:
+            if hasattr(tracker, STORED):
+                delattr(tracker, STORED)
             self.cache.drop(key)
             self.trackers.drop(key)

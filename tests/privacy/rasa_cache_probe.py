@@ -69,11 +69,30 @@ async def main(db_path: str) -> dict:
         rasa_count = one._event_query(session, sender, False).count()
     out["session_events"] = [len((await one.retrieve(sender)).events), rasa_count]
     out["all_sessions"] = len((await one.retrieve_full_tracker(sender)).events) > rasa_count
+    # Every event stored once, whichever way the store knew what was new.
+    with one.engine.connect() as conn:
+        stored_rows = conn.execute(tracker_events.events.select().where(
+            tracker_events.events.c.sender_id == one.codec.sender_key(sender))).fetchall()
+    out["rows_match"] = [len(stored_rows),
+                         len((await one.retrieve_full_tracker(sender)).events)]
 
     # Erased elsewhere (the app's "vergeet mij"), then a new turn: nothing old is served.
     kept = await one.retrieve(sender)
     kept.update(UserUttered("nog een", {"name": "inform", "confidence": 1.0}))
     await one.save(kept)  # kept in memory again (the new session only)
+    # A kept tracker starts a new session and is saved twice in one turn, as Rasa does.
+    again = await one.retrieve(sender)
+    out["kept_again"] = again is kept
+    again.update(SessionStarted())
+    again.update(UserUttered("derde sessie", {"name": "inform", "confidence": 1.0}))
+    await one.save(again)
+    again.update(BotUttered("welkom terug"))
+    await one.save(again)
+    with one.engine.connect() as conn:
+        rows_now = len(conn.execute(tracker_events.events.select().where(
+            tracker_events.events.c.sender_id == one.codec.sender_key(sender))).fetchall())
+    out["twice_rows"] = [rows_now, len((await one.retrieve_full_tracker(sender)).events),
+                         _texts(await one.retrieve(sender))]
     with two.engine.begin() as conn:
         tracker_events.erase(conn, [two.codec.sender_key(sender)])
     out["after_erasure"] = await one.retrieve(sender) is None

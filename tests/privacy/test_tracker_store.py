@@ -69,4 +69,8 @@ def test_a_turn_decrypts_only_what_is_new(settings: Settings, tmp_path: Path):
     assert out["unsaved_served"] is False
     assert out["sees_other"] == "van de ander" and out["other_decoded"] == 1
     assert out["session_events"][0] == out["session_events"][1] and out["all_sessions"]
+    assert out["rows_match"][0] == out["rows_match"][1] > 60
+    assert out["kept_again"]
+    assert out["twice_rows"][0] == out["twice_rows"][1]
+    assert out["twice_rows"][2] == ["derde sessie", "welkom terug"]
     assert out["after_erasure"] is True and out["after_new_turn"] == ["opnieuw"]
