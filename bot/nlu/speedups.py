@@ -17,7 +17,7 @@ Performance). Runs inside Rasa (`.venv-rasa`); installed by the tracker store at
   as it has: from the longest rule's length on, every rule is "applicable" and the
   filter keeps them all. So only that tail of states is built (the tracker is still
   replayed from the start, which the states depend on), and only the rules whose last
-  state names the conversation's previous action are compared. Same predictions:
+  state asks for the conversation's previous action and user intent are compared. Same predictions:
   when no rule applies, Rasa returns a key made of the states as the prediction's
   source; from a tail it is marked, so it can never equal a rule's key (a whole
   conversation longer than every rule cannot either).
@@ -281,26 +281,32 @@ def rule_prediction_states(
     return states
 
 
-_RULE_INDEXES: dict[int, tuple[Any, list[str], dict[str, list[str]]]] = {}
+_RULE_INDEXES: dict[int, tuple[Any, list[str], dict[tuple[str, str | None], list[str]]]] = {}
 
 
-def _rule_index(policy: Any, lookup: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
-    """The rule keys by the previous action their last state names (`action_name`),
-    and those whose last state names none."""
-    from rasa.shared.core.constants import PREVIOUS_ACTION
-    from rasa.shared.nlu.constants import ACTION_NAME
+def _rule_index(
+    policy: Any, lookup: dict[str, Any],
+) -> tuple[list[str], dict[tuple[str, str | None], list[str]]]:
+    """The rule keys by what their last state requires of the conversation's last state:
+    the previous action (`action_name`) and the user's intent (None: any), and those
+    whose last state names no previous action."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+    from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
     known = _RULE_INDEXES.get(id(lookup))
     if known is not None and known[0] is lookup:
         return known[1], known[2]
     generic: list[str] = []
-    named: dict[str, list[str]] = {}
+    named: dict[tuple[str, str | None], list[str]] = {}
     for key in lookup:
         rule_states = policy._rule_key_to_state(key)
         last = rule_states[-1] if rule_states else {}
         name = (last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+        intent = (last.get(USER) or {}).get(INTENT)
+        if not isinstance(intent, str) or not intent or intent == SHOULD_NOT_BE_SET:
+            intent = None
         if isinstance(name, str) and name:
-            named.setdefault(name, []).append(key)
+            named.setdefault((name, intent), []).append(key)
         else:
             generic.append(key)
     _RULE_INDEXES[id(lookup)] = (lookup, generic, named)
@@ -309,18 +315,22 @@ def _rule_index(policy: Any, lookup: dict[str, Any]) -> tuple[list[str], dict[st
 
 def get_possible_keys(self: Any, lookup: dict[str, Any], states: list[Any]) -> set[str]:
     """Rasa's `RulePolicy._get_possible_keys`, the same keys: a rule whose last state
-    names a previous action can only apply when the conversation's last state names the
-    same one (`_is_rule_applicable` at turn 0), so only those rules are compared."""
-    from rasa.shared.core.constants import PREVIOUS_ACTION
-    from rasa.shared.nlu.constants import ACTION_NAME
+    names a previous action, or a user intent, can only apply when the conversation's
+    last state names the same (`_is_rule_applicable` at turn 0), so only those rules
+    are compared."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+    from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
     if not states:
         return set(lookup.keys())
     generic, named = _rule_index(self, lookup)
     name = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+    intent = (states[-1].get(USER) or {}).get(INTENT)
     possible_keys = set(generic)
     if isinstance(name, str):
-        possible_keys.update(named.get(name, ()))
+        possible_keys.update(named.get((name, None), ()))
+        if isinstance(intent, str):
+            possible_keys.update(named.get((name, intent), ()))
     for i, state in enumerate(reversed(states)):
         possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
     return possible_keys
