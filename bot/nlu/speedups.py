@@ -206,15 +206,41 @@ def lean_domain(data: dict[str, Any]) -> dict[str, Any]:
     return lean
 
 
+def tracker_state(tracker: Any) -> dict[str, Any]:
+    """Rasa's `DialogueStateTracker.current_state(EventVerbosity.NONE)`, the same dict,
+    with the active loop copied one level deep instead of by `dataclasses.asdict` (a
+    deep copy of the message that started the form, on every action call). It is
+    written out as JSON at once, in the same turn, which nothing else changes meanwhile
+    (one turn of a conversation at a time)."""
+    import dataclasses
+
+    from rasa.shared.core.constants import ACTIVE_LOOP, FOLLOWUP_ACTION
+
+    loop = tracker.active_loop
+    return {
+        "sender_id": tracker.sender_id,
+        "slots": tracker.current_slot_values(),
+        "latest_message": tracker._latest_message_data(),
+        "latest_event_time": tracker.events[-1].timestamp if len(tracker.events) else None,
+        FOLLOWUP_ACTION: tracker.followup_action,
+        "paused": tracker.is_paused(),
+        "events": None,
+        "latest_input_channel": tracker.get_latest_input_channel(),
+        ACTIVE_LOOP: ({field.name: getattr(loop, field.name)
+                       for field in dataclasses.fields(loop)} if loop else {}),
+        "latest_action": tracker.latest_action,
+        "latest_action_name": tracker.latest_action_name,
+    }
+
+
 def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
     """Rasa's `RemoteAction._action_call_format` with the recent events only and the
     domain without its responses: Rasa sent the whole conversation and the whole domain
     with every action call (two or three per message), and the action server parsed
     them every time."""
     import rasa
-    from rasa.shared.core.trackers import EventVerbosity
 
-    state = tracker.current_state(EventVerbosity.NONE)
+    state = tracker_state(tracker)
     state["events"] = [event.as_dict() for event in recent_events(tracker.events)]
     result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
               "version": rasa.__version__}

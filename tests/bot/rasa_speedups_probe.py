@@ -139,6 +139,7 @@ def call_formats() -> dict:
         turns += [ActionExecuted("action_listen", timestamp=at),
                   UserUttered(f"wens {n}", {"name": "greet"}, timestamp=at),
                   SlotSet("wish", f"wens {n}", timestamp=at), BotUttered(f"fijn {n}", timestamp=at)]
+    turns.append(ActiveLoop("wish_form", timestamp=1_010.0))  # started by "wens 4"
     tracker = DialogueStateTracker.from_events("kind", turns, domain.slots)
     remote = RemoteAction("action_store_wish", None)
     return {"call": remote._action_call_format(tracker, domain), "domain": domain.as_dict()}

@@ -59,6 +59,8 @@ def test_the_action_server_gets_the_recent_events_and_the_domain_without_respons
     state = {k: v for k, v in after["tracker"].items() if k != "events"}
     assert state == {k: v for k, v in before["tracker"].items() if k != "events"}
     assert state["slots"]["wish"] == "wens 4"
+    assert state["active_loop"]["name"] == "wish_form"
+    assert state["active_loop"]["trigger_message"]["text"] == "wens 4"
     # The events from the third user message back: a suffix of what Rasa sent.
     events = after["tracker"]["events"]
     assert events == before["tracker"]["events"][-len(events):]
