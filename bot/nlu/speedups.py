@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 _INSTALLED = False
+T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=1)
@@ -191,19 +193,28 @@ def recent_events(events: Any) -> list[Any]:
     return events
 
 
-_LEAN_DOMAINS: dict[int, tuple[Any, dict[str, Any]]] = {}
+_DERIVED: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def _derived(kind: str, source: Any, build: Callable[[], T]) -> T:
+    """`build()`, worked out once per source object: the rule lookups and the domain
+    never change once loaded. The source is kept with the value, so its id cannot be
+    taken by another object meanwhile."""
+    known = _DERIVED.get((kind, id(source)))
+    if known is not None and known[0] is source:
+        return known[1]  # type: ignore[no-any-return]
+    value = build()
+    _DERIVED[(kind, id(source))] = (source, value)
+    return value
+
 
 
 def lean_domain(data: dict[str, Any]) -> dict[str, Any]:
     """The domain without its responses (105 of its 127 kB): rasa_sdk reads the slots
     and forms; the actions that put copy together read the responses from their own
     copy of domain/ (actions/copy.py)."""
-    known = _LEAN_DOMAINS.get(id(data))
-    if known is not None and known[0] is data:
-        return known[1]
-    lean = {key: value for key, value in data.items() if key != "responses"}
-    _LEAN_DOMAINS[id(data)] = (data, lean)
-    return lean
+    return _derived("lean domain", data,
+                    lambda: {key: value for key, value in data.items() if key != "responses"})
 
 
 def tracker_state(tracker: Any) -> dict[str, Any]:
@@ -254,21 +265,17 @@ class TailStates(list):  # type: ignore[type-arg]
     """The newest dialogue states of a conversation, not all of them."""
 
 
-_RULE_TAILS: dict[int, tuple[Any, int]] = {}
-
-
 def _rule_tail(policy: Any) -> int:
     """The most states any of the policy's rules looks at."""
     from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
 
     lookup = policy.lookup
-    known = _RULE_TAILS.get(id(policy))
-    if known is not None and known[0] is lookup:
-        return known[1]
-    keys = [*lookup.get(RULES, {}), *lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
-    longest = max((len(policy._rule_key_to_state(key)) for key in keys), default=0)
-    _RULE_TAILS[id(policy)] = (lookup, longest)
-    return longest
+
+    def longest() -> int:
+        keys = [*lookup.get(RULES, {}), *lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
+        return max((len(policy._rule_key_to_state(key)) for key in keys), default=0)
+
+    return _derived("rule tail", lookup, longest)
 
 
 def rule_prediction_states(
@@ -307,9 +314,6 @@ def rule_prediction_states(
     return states
 
 
-_RULE_INDEXES: dict[int, tuple[Any, list[str], dict[tuple[str, str | None], list[str]]]] = {}
-
-
 def _rule_index(
     policy: Any, lookup: dict[str, Any],
 ) -> tuple[list[str], dict[tuple[str, str | None], list[str]]]:
@@ -319,24 +323,23 @@ def _rule_index(
     from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
     from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 
-    known = _RULE_INDEXES.get(id(lookup))
-    if known is not None and known[0] is lookup:
-        return known[1], known[2]
-    generic: list[str] = []
-    named: dict[tuple[str, str | None], list[str]] = {}
-    for key in lookup:
-        rule_states = policy._rule_key_to_state(key)
-        last = rule_states[-1] if rule_states else {}
-        name = (last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
-        intent = (last.get(USER) or {}).get(INTENT)
-        if not isinstance(intent, str) or not intent or intent == SHOULD_NOT_BE_SET:
-            intent = None
-        if isinstance(name, str) and name:
-            named.setdefault((name, intent), []).append(key)
-        else:
-            generic.append(key)
-    _RULE_INDEXES[id(lookup)] = (lookup, generic, named)
-    return generic, named
+    def build() -> tuple[list[str], dict[tuple[str, str | None], list[str]]]:
+        generic: list[str] = []
+        named: dict[tuple[str, str | None], list[str]] = {}
+        for key in lookup:
+            rule_states = policy._rule_key_to_state(key)
+            last = rule_states[-1] if rule_states else {}
+            name = (last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+            intent = (last.get(USER) or {}).get(INTENT)
+            if not isinstance(intent, str) or not intent or intent == SHOULD_NOT_BE_SET:
+                intent = None
+            if isinstance(name, str) and name:
+                named.setdefault((name, intent), []).append(key)
+            else:
+                generic.append(key)
+        return generic, named
+
+    return _derived("rule index", lookup, build)
 
 
 def get_possible_keys(self: Any, lookup: dict[str, Any], states: list[Any]) -> set[str]:
