@@ -23,6 +23,7 @@ Performance). Runs inside Rasa (`.venv-rasa`); installed by the tracker store at
   conversation longer than every rule cannot either).
 - Rasa copies every slot for every tracker it makes (`copy.copy`, the slow generic way),
   and works out the graph to run for each NLU parse and prediction again.
+- Rasa deep-copies events, parse data and dialogue states for debug logs that are off.
 - Rasa's response interpolation logs an exception, with a rendered traceback, for every
   text with braces that are not a slot: each button payload with entities
   (`/choose{"choice":"all"}`) of every response sent. Same texts, logged at debug.
@@ -531,6 +532,34 @@ def run_graph(self: Any, inputs: dict[str, Any] | None = None,
         raise GraphRunError("Error running runner.") from e
 
 
+# Rasa modules that deep-copy values only to hand them to a debug log
+# (`structlogger.debug("...", x=copy.deepcopy(x))`), which runs whether or not debug
+# logging is on: the prediction's events, every action's events, the parse data, the
+# rule policy's states for every prediction (test_rasa_speedups checks that each of
+# their deep copies is such a log argument).
+DEBUG_LOG_COPIERS = ("rasa.core.processor", "rasa.core.actions.forms",
+                     "rasa.core.policies.rule_policy")
+
+
+class CopiesForDebugLogs:
+    """The `copy` module as those modules see it: `deepcopy` copies only when Rasa logs
+    at debug level, else the debug log drops the value and it is handed on as it is."""
+
+    def __getattr__(self, name: str) -> Any:
+        import copy
+
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        import copy
+        import logging
+
+        if logging.getLogger("rasa").isEnabledFor(logging.DEBUG):
+            return copy.deepcopy(value, memo)
+        return value
+
+
 def install() -> None:
     global _INSTALLED
     if _INSTALLED:
@@ -560,4 +589,8 @@ def install() -> None:
     RulePolicy._create_feature_key = _feature_key_of(  # type: ignore[method-assign]
         RulePolicy._create_feature_key)
     rasa.core.nlg.interpolator.interpolate_text = interpolate_text
+    import importlib
+
+    for name in DEBUG_LOG_COPIERS:
+        importlib.import_module(name).copy = CopiesForDebugLogs()  # type: ignore[attr-defined]
     _INSTALLED = True
