@@ -419,7 +419,7 @@ TRACKER_FIELDS = frozenset({
     "_max_event_history", "events", "sender_id", "slots", "sender_source",
     "is_rule_tracker", "_paused", "followup_action", "latest_action", "latest_message",
     "latest_bot_utterance", "active_loop", "model_id", "assistant_id",
-    "_mijnstem_stored_events",
+    "_mijnstem_stored_events", "_mijnstem_applied",
 })
 
 
@@ -463,6 +463,69 @@ def replayed_state(tracker: Any, *, max_event_history: int | None,
     new.model_id = None
     new.assistant_id = None
     return new
+
+
+APPLIED = "_mijnstem_applied"  # where a tracker keeps what applied_events worked out
+
+
+def applied_events(self: Any) -> list[Any]:
+    """Rasa's `DialogueStateTracker.applied_events`, carried on from where the same
+    tracker's last call left off: Rasa walks the whole conversation (and, inside forms,
+    back through it for each form turn) once per message for the session check and
+    once per rule prediction, two or three per action. Rasa's walk depends on the
+    events and on the names of every form the conversation has activated; while the
+    events before are the same objects in the same place and the new events activate
+    no other form, its result is the old one followed by the walk over the new events.
+    Otherwise (or the first time) Rasa's own walk."""
+    from itertools import islice
+
+    from rasa.shared.core.events import ActiveLoop
+
+    events = self.events
+    count = len(events)
+    kept = self.__dict__.get(APPLIED)
+    if (kept is not None and kept[0] is events and 0 < kept[1] <= count
+            and events[kept[1] - 1] is kept[2] and events.maxlen is None):
+        new = list(islice(events, kept[1], count))
+        loops = kept[3]
+        if all(e.name in loops for e in new if isinstance(e, ActiveLoop) and e.name):
+            applied = list(kept[4])
+            _walk(self, new, loops, applied)
+            if count:
+                self.__dict__[APPLIED] = (events, count, events[-1], loops, applied)
+            return list(applied)
+    applied = _ORIGINALS["applied_events"](self)
+    if count:
+        loops = frozenset(e.name for e in events if isinstance(e, ActiveLoop) and e.name)
+        self.__dict__[APPLIED] = (events, count, events[-1], loops, list(applied))
+    return applied  # type: ignore[no-any-return]
+
+
+def _walk(tracker: Any, events: list[Any], loops: frozenset[str], applied: list[Any]) -> None:
+    """The body of Rasa's loop in `applied_events` (Rasa 3.6.21), over `events`."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    for event in events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif (isinstance(event, ActionExecuted) and event.action_name in loops
+              and not tracker._first_loop_execution_or_unhappy_path(
+                  event.action_name, applied)):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
 
 
 def _shared_or(latest: Any, events: Any, empty: Callable[[], Any]) -> Any:
@@ -601,6 +664,8 @@ def install() -> None:
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     _ORIGINALS["copy"] = DialogueStateTracker.copy
     _ORIGINALS["_temporary_tracker"] = FormAction._temporary_tracker
+    _ORIGINALS["applied_events"] = DialogueStateTracker.applied_events
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
     FormAction._temporary_tracker = temporary_tracker  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]

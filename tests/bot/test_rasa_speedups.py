@@ -108,6 +108,10 @@ def test_tracker_copies_equal_rasas_replayed_ones():
     assert out["fast"] < out["compared"]  # the restarted conversation: Rasa's own code
     assert out["differ"] == 0, out["first_difference"]
     assert out["store_mark_known"]  # else every saved tracker goes to Rasa's own code
+    applied = out["applied"]
+    assert applied["compared"] > 5000
+    assert applied["carried"] > 0.8 * applied["compared"]  # not Rasa's own walk again
+    assert applied["differ"] == 0
 
 
 def test_deep_copies_for_debug_logs_are_made_only_when_debug_logging_is_on():

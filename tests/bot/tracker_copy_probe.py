@@ -1,7 +1,10 @@
 """Run by test_rasa_speedups.py with .venv-rasa's Python: a tracker copy and a form's
 temporary tracker made by `speedups` (from the state) equal Rasa's own (a replay of
 every event) at every step of the story tests' conversations, of long conversations
-made by joining them, and of one with a restart (where Rasa's own code runs)."""
+made by joining them, and of one with a restart (where Rasa's own code runs). And
+`applied_events`, carried on from a tracker's last call, equals Rasa's walk over the
+whole conversation after every event of those conversations (and of ones with reverted
+turns and actions)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,12 @@ from typing import Any
 from rasa.core.actions.forms import FormAction
 from rasa.core.agent import Agent
 from rasa.core.test import _create_data_generator
-from rasa.shared.core.events import Restarted, SlotSet
+from rasa.shared.core.events import (
+    ActionReverted,
+    Restarted,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rule_tail_probe import tracker_steps
 
@@ -71,6 +79,32 @@ def made_from(steps: list[DialogueStateTracker], domain: Any) -> list[str]:
     return out
 
 
+def applied_walks(conversations: list[DialogueStateTracker]) -> dict[str, int]:
+    """Each conversation built event by event on one tracker, as Rasa builds it in a
+    turn, with `applied_events` asked after every event (twice after every third):
+    compared with Rasa's own walk over the same tracker."""
+    walked = {"carried": 0}
+    walk = speedups._walk
+
+    def counting(*args: Any) -> None:
+        walked["carried"] += 1
+        walk(*args)
+
+    speedups._walk = counting
+    rasa_own = speedups._ORIGINALS["applied_events"]
+    compared = differ = 0
+    for conversation in conversations:
+        tracker = DialogueStateTracker(conversation.sender_id, conversation.slots.values())
+        for index, event in enumerate(conversation.events):
+            tracker.update(event)
+            for _ in range(2 if index % 3 == 0 else 1):
+                ours = [id(e) for e in tracker.applied_events()]
+                compared += 1
+                differ += ours != [id(e) for e in rasa_own(tracker)]
+    speedups._walk = walk
+    return {"compared": compared, "differ": differ, "carried": walked["carried"]}
+
+
 def main(model: str) -> None:
     agent = Agent.load(model)
     domain = agent.domain
@@ -105,11 +139,15 @@ def main(model: str) -> None:
     speedups.replayed_state = counting
     after = made_from(steps, domain)
     differ = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
+    reverted = DialogueStateTracker.from_events(
+        "reverted", [*stories[0].events, UserUtteranceReverted(), *stories[1].events,
+                     ActionReverted(), *stories[2].events], stories[0].slots.values())
     print("PROBE " + json.dumps({
         "compared": len(after), "differ": len(differ), "fast": fast["made"],
         "first_difference": [before[differ[0]], after[differ[0]]] if differ else None,
         "temporary": sum(f.startswith("form:") for f in after),
         "store_mark_known": STORED in speedups.TRACKER_FIELDS,
+        "applied": applied_walks([*stories, *joined, restarted, reverted]),
     }))
 
 
