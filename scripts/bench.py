@@ -522,8 +522,7 @@ class TelegramPath:
                 latencies.append(max(sent) - started)
                 counts.append(len(settled) - before)
             else:
-                want = before + expected[len(counts)]
-                api.wait_for(lambda: len(api.messages_to(chat)) >= want, 120)  # noqa: B023
+                api.wait_for_count(chat, before + expected[len(counts)], 120)
                 latencies.append(time.monotonic() - started)
                 counts.append(expected[len(counts)])
         return counts
