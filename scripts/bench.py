@@ -58,6 +58,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from telegram.constants import FloodLimit
 
 from bot import invites
 from bot.age import age_group
@@ -68,6 +69,10 @@ from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import Answer, Invite, Wish
 from tests.e2e.stack import Stack, free_port, private_model, start_stack
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
+
+# The bridge's AIORateLimiter (bot/telegram/app.py) sends at most this many messages per
+# second in all: PTB's default, Telegram's limit for a bot.
+TELEGRAM_MESSAGES_PER_SECOND = int(FloodLimit.MESSAGES_PER_SECOND)
 
 
 def _option(name: str) -> str | None:
@@ -527,6 +532,11 @@ class TelegramPath:
                 counts.append(expected[len(counts)])
         return counts
 
+    def sent(self) -> int:
+        """Messages the bot sent (texts and photos) so far."""
+        return sum(1 for c in self.api.calls if c.status == 200
+                   and c.method in ("sendMessage", "sendPhoto"))
+
     def transcript(self, chat: int, code: str) -> list[str]:
         # A chat's own invite code is the one thing that may differ.
         return [text.replace(code, "<code>") for text in self.api.texts_to(chat)]
@@ -569,8 +579,12 @@ def telegram_run(stack: Stack, log_dir: Path) -> dict[str, Any]:
         reference = path.transcript(900_000, codes[0])
         result["one_chat"] = summary(lone, sum(lone))
         chats = {900_001 + i: codes[1 + i] for i in range(CHATS)}
+        sent = path.sent()
         latencies, elapsed, failures = path.closed_loop(chats, expected)
         result["closed_loop"] = summary(latencies, elapsed)
+        # The bridge sends at most TELEGRAM_MESSAGES_PER_SECOND: with several bot
+        # messages per answer, that caps the chats' messages per second.
+        result["closed_loop"]["bot_messages_per_s"] = round((path.sent() - sent) / elapsed, 1)
         transcripts = {chat: path.transcript(chat, code) for chat, code in chats.items()}
         wrong = [c for c, texts in transcripts.items() if texts != reference]
         result["transcripts_differ"] = len(wrong)
@@ -741,6 +755,9 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{name:42} {a:>8} {b:>9} {ratio(number(a), number(b), higher):>6} {tg}"
                      f"  {target:16} {met}")
     lines.append(f"peak MB per process: stock {s['peak_mb']}, ours {o['peak_mb']}")
+    lines.append(f"Telegram path, {CHATS} chats: {t[cl].get('bot_messages_per_s', '-')} bot "
+                 f"messages/s sent; the bridge sends at most {TELEGRAM_MESSAGES_PER_SECOND}/s "
+                 "(Telegram's limit for a bot)")
     lines.append(f"errors: stock {len(s['errors'])}, ours REST {len(o['errors'])}, ours "
                  f"Telegram {len(t['errors'])}; transcripts that differ from a lone chat's: "
                  f"REST {o['transcripts_differ']}, Telegram {t['transcripts_differ']}")

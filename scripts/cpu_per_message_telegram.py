@@ -51,18 +51,21 @@ def main() -> int:
             path = TelegramPath(stack, Path(tmp))
             try:
                 path.wait_polling()
-                expected = path.run_chat(LONE_CHAT, codes[0], None, [])
+                lone: list[float] = []
+                expected = path.run_chat(LONE_CHAT, codes[0], None, lone)
                 reference = path.transcript(LONE_CHAT, codes[0])
                 chats = {LONE_CHAT + 1 + i: codes[1 + i] for i in range(options.chats)}
                 pids = {**{name: p.pid for name, p in bot.processes.items()},
                         "bridge": path.bridge.pid, "driver": os.getpid()}
                 spies = start_profiles(pids, options.profile)
                 calls_before, polls_before = len(path.api.calls), path.api.polls
+                sent = path.sent()
                 before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 latencies, elapsed, failures = path.closed_loop(chats, expected)
                 after = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 calls = Counter(c.method for c in path.api.calls[calls_before:])
                 calls["getUpdates (polls)"] = path.api.polls - polls_before
+                sent = path.sent() - sent
                 for spy in spies.values():
                     spy.wait(timeout=options.profile + 60)
                 differ = sum(path.transcript(chat, code) != reference
@@ -78,7 +81,10 @@ def main() -> int:
     print(json.dumps({"messages": messages, "cpu_ms_per_message": per,
                       "msg_per_s": round(messages / elapsed, 1),
                       "p95_ms": round(1000 * percentile(latencies, 0.95), 1),
+                      "one_chat_p50_ms": round(1000 * percentile(lone, 0.5), 1),
+                      "one_chat_p95_ms": round(1000 * percentile(lone, 0.95), 1),
                       "bot_messages_per_message": round(sum(expected) / len(expected), 2),
+                      "bot_messages_per_s": round(sent / elapsed, 1),
                       "api_calls_per_message": {method: round(n / messages, 2)
                                                 for method, n in sorted(calls.items())},
                       "transcripts_differ": differ, "errors": errors[:5]}))
