@@ -7,6 +7,7 @@ makes Rasa send. A request without it is refused before any tracker is read.
 
 from __future__ import annotations
 
+import gc
 import hmac
 import logging
 
@@ -71,5 +72,10 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     app = build_app(settings)
+    # What start-up made (spaCy's lexicons, the actions, SQLAlchemy's mappers) is kept
+    # out of the garbage collector's generations, so that a full collection does not
+    # walk it all again under load (as bot/nlu/rasa_cli.py does for Rasa).
+    gc.collect()
+    gc.freeze()
     app.run(host=LOOPBACK, port=settings.action_port, workers=1, access_log=False)
     return 0

@@ -17,6 +17,8 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+# Ours runs Rasa's command line through bot/nlu/rasa_cli.py (the same CLI, without JAX).
+RASA_CLI = [str(RASA_BIN.parent / "python"), "-m", "bot.nlu.rasa_cli"]
 MODELS_DIR = PROJECT_ROOT / "models"
 
 
@@ -31,7 +33,8 @@ def _training_inputs(root: Path) -> list[Path]:
     # NLU components shape the model; the channel, tracker store and log filter in
     # bot/nlu only run beside it, so editing them needs no retraining.
     runtime_only = {"tracker_store.py", "channel.py", "log_privacy.py", "command_filter.py",
-                    "lock_store.py", "action_guard.py", "followups.py", "speedups.py"}
+                    "lock_store.py", "action_guard.py", "followups.py", "speedups.py",
+                    "rasa_cli.py"}
     files += sorted(p for p in (root / "bot" / "nlu").rglob("*.py") if p.name not in runtime_only)
     files += sorted((root / "bot" / "safety").rglob("*.py"))
     files += [root / "bot" / f for f in ("invites.py", "pseudonym.py", "chat_commands.py")]
@@ -75,7 +78,7 @@ def ensure_model(verbose: bool = False) -> Path:
             print("training a Rasa model (data, config or domain changed)...", flush=True)
         result = subprocess.run(
             [
-                str(RASA_BIN), "train",
+                *RASA_CLI, "train",
                 "--config", "config.yml", "--domain", "domain", "--data", "data",
                 "--out", str(MODELS_DIR), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
             ],

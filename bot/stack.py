@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.model import RASA_BIN, ensure_model
+from bot.model import RASA_CLI, ensure_model
 from bot.settings import LOOPBACK, PROJECT_ROOT, Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine
@@ -107,7 +107,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
         Service(
             "rasa",
             [
-                str(RASA_BIN),
+                *RASA_CLI,
                 "run",
                 "--model",
                 str(model),

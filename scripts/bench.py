@@ -62,7 +62,7 @@ from telegram.constants import FloodLimit
 
 from bot import invites
 from bot.age import age_group
-from bot.model import RASA_BIN, rasa_env
+from bot.model import RASA_BIN, RASA_CLI, rasa_env
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage import repo
 from bot.storage.db import make_engine, make_session_factory
@@ -212,13 +212,13 @@ def stock_project() -> Path:
     return project
 
 
-def train(cwd: Path, out: Path, *extra: str) -> float:
+def train(command: list[str], cwd: Path, out: Path, *extra: str) -> float:
     """Training from scratch: an empty cache of its own, since Rasa otherwise restores
     unchanged components from the project's .rasa/cache (and `make train` just filled
     ours)."""
     started = time.monotonic()
     subprocess.run(
-        [str(RASA_BIN), "train", *extra, "--out", str(out), "--fixed-model-name", "bench"],
+        [*command, "train", *extra, "--out", str(out), "--fixed-model-name", "bench"],
         cwd=cwd, env={**rasa_env(), "RASA_CACHE_DIRECTORY": str(out / "rasa-cache")},
         check=True, capture_output=True,
     )
@@ -636,8 +636,8 @@ def main() -> int:
             ours["train_s"] = stock["train_s"] = 0.0
         else:
             print("training both bots from scratch ...", flush=True)
-            ours["train_s"] = train(PROJECT_ROOT, tmp / "ours", "--domain", "domain")
-            stock["train_s"] = train(project, tmp / "stock")
+            ours["train_s"] = train(RASA_CLI, PROJECT_ROOT, tmp / "ours", "--domain", "domain")
+            stock["train_s"] = train([str(RASA_BIN)], project, tmp / "stock")
             stock_model.parent.mkdir(exist_ok=True)
             shutil.copy(tmp / "stock" / "bench.tar.gz", stock_model)
 

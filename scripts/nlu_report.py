@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.model import RASA_BIN, ensure_model, rasa_env
+from bot.model import RASA_CLI, ensure_model, rasa_env
 from bot.settings import PROJECT_ROOT
 
 CORE_INTENTS = ("greet", "goodbye", "affirm", "deny", "dont_know", "stop", "ask_privacy",
@@ -32,7 +32,7 @@ TARGET = 0.92
 
 
 def _rasa(*args: str) -> None:
-    result = subprocess.run([str(RASA_BIN), *args], cwd=PROJECT_ROOT, env=rasa_env(),
+    result = subprocess.run([*RASA_CLI, *args], cwd=PROJECT_ROOT, env=rasa_env(),
                             capture_output=True, text=True)
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])

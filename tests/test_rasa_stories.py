@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.domain import load_domain
-from bot.model import RASA_BIN, ensure_model, rasa_env
+from bot.model import RASA_CLI, ensure_model, rasa_env
 from bot.settings import PROJECT_ROOT
 from tests.test_consistency import INTENTS_SET_BY_CODE
 
@@ -50,7 +50,7 @@ def test_every_domain_response_is_used(tmp_path: Path):
 
 def _run(args: list[str], timeout: int = 540) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(RASA_BIN), *args], cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True,
+        [*RASA_CLI, *args], cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True,
         text=True, timeout=timeout,
     )
 

@@ -23,6 +23,7 @@ Performance). Runs inside Rasa (`.venv-rasa`); installed by the tracker store at
   conversation longer than every rule cannot either).
 - Rasa copies every slot for every tracker it makes (`copy.copy`, the slow generic way),
   and works out the graph to run for each NLU parse and prediction again.
+- Rasa deep-copies events, parse data and dialogue states for debug logs that are off.
 - Rasa's response interpolation logs an exception, with a rendered traceback, for every
   text with braces that are not a slot: each button payload with entities
   (`/choose{"choice":"all"}`) of every response sent. Same texts, logged at debug.
@@ -37,6 +38,8 @@ from typing import Any, TypeVar
 
 _INSTALLED = False
 T = TypeVar("T")
+# Rasa's own functions that a patch falls back to.
+_ORIGINALS: dict[str, Any] = {}
 
 
 @functools.lru_cache(maxsize=1)
@@ -408,6 +411,101 @@ def copy_slot(self: Any) -> Any:
     return new
 
 
+# The attributes a DialogueStateTracker has (Rasa 3.6 `__init__`), and the mark our
+# tracker store leaves on a tracker it saved (bot/nlu/tracker_store.py: STORED), which
+# a copy does not get; a tracker with any other is copied by Rasa's own code.
+TRACKER_FIELDS = frozenset({
+    "_max_event_history", "events", "sender_id", "slots", "sender_source",
+    "is_rule_tracker", "_paused", "followup_action", "latest_action", "latest_message",
+    "latest_bot_utterance", "active_loop", "model_id", "assistant_id",
+    "_mijnstem_stored_events",
+})
+
+
+def replayed_state(tracker: Any, *, max_event_history: int | None,
+                   sender_source: str | None, is_rule_tracker: bool) -> Any:
+    """The tracker Rasa gets by replaying every event of `tracker` into a new one, made
+    by copying the state the events left instead: Rasa replays the whole conversation
+    for each action it runs (`DialogueStateTracker.copy`) and twice more for a form's
+    validation (`FormAction._temporary_tracker`), 10 % of its time under load, and
+    more as a conversation grows. A tracker's state is, by Rasa's own rule, what its
+    events make of it; the new tracker holds the same event objects, copies of the
+    slots (with their values), the same latest message and bot utterance, a copy of
+    the latest action and active loop, and no model or assistant id, as Rasa's replay
+    leaves it. None when that cannot be said for sure (events fell off a capped
+    history; a restart, after which Rasa keeps only the later events; an attribute
+    this code does not know): the caller then does what Rasa does."""
+    from rasa.shared.core.events import BotUttered, Restarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if (tracker._max_event_history is not None or type(tracker.slots) is not dict
+            or not TRACKER_FIELDS.issuperset(vars(tracker))
+            or any(type(event) is Restarted for event in tracker.events)):
+        return None
+    new = DialogueStateTracker.__new__(DialogueStateTracker)
+    new._max_event_history = max_event_history
+    new.events = new._create_events(tracker.events)
+    new.sender_id = tracker.sender_id
+    new.slots = {name: copy_slot(slot) for name, slot in tracker.slots.items()}
+    new.sender_source = sender_source
+    new.is_rule_tracker = is_rule_tracker
+    new._paused = tracker._paused
+    new.followup_action = tracker.followup_action
+    new.latest_action = None if tracker.latest_action is None else dict(tracker.latest_action)
+    # The latest message and bot utterance are events of the conversation (the same
+    # objects in a replay), or a new empty one when there is none since a reset.
+    new.latest_message = _shared_or(tracker.latest_message, tracker.events, UserUttered.empty)
+    new.latest_bot_utterance = _shared_or(tracker.latest_bot_utterance, tracker.events,
+                                          BotUttered.empty)
+    active = tracker.active_loop
+    new.active_loop = None if active is None else _copy_dataclass(active)
+    new.model_id = None
+    new.assistant_id = None
+    return new
+
+
+def _shared_or(latest: Any, events: Any, empty: Callable[[], Any]) -> Any:
+    return latest if any(event is latest for event in reversed(events)) else empty()
+
+
+def _copy_dataclass(value: Any) -> Any:
+    new = value.__class__.__new__(value.__class__)
+    new.__dict__.update(value.__dict__)
+    return new
+
+
+def copy_tracker(self: Any) -> Any:
+    """Rasa's `DialogueStateTracker.copy` (`init_copy` and a replay of every event)."""
+    if self.sender_id:
+        new = replayed_state(self, max_event_history=self._max_event_history,
+                             sender_source=None, is_rule_tracker=self.is_rule_tracker)
+        if new is not None:
+            return new
+    return _ORIGINALS["copy"](self)
+
+
+def temporary_tracker(self: Any, current_tracker: Any, additional_events: list[Any],
+                      domain: Any) -> Any:
+    """Rasa's `FormAction._temporary_tracker`: a new tracker from the events since the
+    latest restart, a `requested_slot` event, the form's own execution and the
+    candidate slot values, with the domain's slots."""
+    from rasa.shared.core.constants import REQUESTED_SLOT
+    from rasa.shared.core.events import ActionExecuted, SlotSet
+
+    new = None
+    if current_tracker.sender_id and [s.name for s in domain.slots] == list(
+            current_tracker.slots):
+        new = replayed_state(current_tracker, max_event_history=None, sender_source=None,
+                             is_rule_tracker=False)
+    if new is None:
+        return _ORIGINALS["_temporary_tracker"](self, current_tracker, additional_events,
+                                                domain)
+    for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+                  ActionExecuted(self.name()), *additional_events]:
+        new.update(event)
+    return new
+
+
 def run_graph(self: Any, inputs: dict[str, Any] | None = None,
               targets: list[str] | None = None) -> dict[str, Any]:
     """Rasa's `DaskGraphRunner.run`, with the graph for each set of targets worked out
@@ -434,19 +532,53 @@ def run_graph(self: Any, inputs: dict[str, Any] | None = None,
         raise GraphRunError("Error running runner.") from e
 
 
+# Rasa modules that deep-copy values only to hand them to a debug log
+# (`structlogger.debug("...", x=copy.deepcopy(x))`), which runs whether or not debug
+# logging is on: the prediction's events, every action's events, the parse data, the
+# rule policy's states for every prediction (test_rasa_speedups checks that each of
+# their deep copies is such a log argument).
+DEBUG_LOG_COPIERS = ("rasa.core.processor", "rasa.core.actions.forms",
+                     "rasa.core.policies.rule_policy")
+
+
+class CopiesForDebugLogs:
+    """The `copy` module as those modules see it: `deepcopy` copies only when Rasa logs
+    at debug level, else the debug log drops the value and it is handed on as it is."""
+
+    def __getattr__(self, name: str) -> Any:
+        import copy
+
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        import copy
+        import logging
+
+        if logging.getLogger("rasa").isEnabledFor(logging.DEBUG):
+            return copy.deepcopy(value, memo)
+        return value
+
+
 def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
     import rasa.core.nlg.interpolator
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.actions.forms import FormAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
     from rasa.shared.core.slots import Slot
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
     EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
+    _ORIGINALS["copy"] = DialogueStateTracker.copy
+    _ORIGINALS["_temporary_tracker"] = FormAction._temporary_tracker
+    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
+    FormAction._temporary_tracker = temporary_tracker  # type: ignore[method-assign]
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
@@ -457,4 +589,8 @@ def install() -> None:
     RulePolicy._create_feature_key = _feature_key_of(  # type: ignore[method-assign]
         RulePolicy._create_feature_key)
     rasa.core.nlg.interpolator.interpolate_text = interpolate_text
+    import importlib
+
+    for name in DEBUG_LOG_COPIERS:
+        importlib.import_module(name).copy = CopiesForDebugLogs()  # type: ignore[attr-defined]
     _INSTALLED = True

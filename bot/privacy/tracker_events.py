@@ -98,6 +98,12 @@ def sqlite_pragmas(dbapi_conn: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a crash of
+    # Rasa or of the whole program loses nothing, a power cut may lose the last turns of
+    # conversation state (never a child's answers: the action server stores those in
+    # the application database, which keeps FULL). Rasa waits on this fsync with its
+    # event loop blocked, once per message.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     # Deleted rows are overwritten with zeros on disk, not just unlinked.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

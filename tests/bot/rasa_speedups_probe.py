@@ -145,6 +145,48 @@ def call_formats() -> dict:
     return {"call": remote._action_call_format(tracker, domain), "domain": domain.as_dict()}
 
 
+def debug_log_copies() -> dict:
+    """In each module whose `copy` is replaced: every use of `copy` is a `deepcopy`
+    handed as an argument to `structlogger.debug`, and what the module's `copy.deepcopy`
+    does with debug logging off and on."""
+    import ast
+    import importlib
+    import inspect
+    import logging
+
+    uses, in_debug_logs = 0, 0
+    for name in speedups.DEBUG_LOG_COPIERS:
+        module = importlib.import_module(name)
+        tree = ast.parse(inspect.getsource(module))
+        debug_args = set()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "debug"
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "structlogger"):
+                debug_args |= {id(k.value) for k in node.keywords}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.value.id == "copy":
+                uses += 1
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "deepcopy" and id(node) in debug_args
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "copy"):
+                in_debug_logs += 1
+    value = {"events": [1, 2]}
+    rasa_logger = logging.getLogger("rasa")
+    level = rasa_logger.level
+    module = importlib.import_module(speedups.DEBUG_LOG_COPIERS[0])
+    rasa_logger.setLevel(logging.INFO)
+    off = module.copy.deepcopy(value) is value
+    rasa_logger.setLevel(logging.DEBUG)
+    on = module.copy.deepcopy(value)
+    rasa_logger.setLevel(level)
+    return {"uses": uses, "in_debug_logs": in_debug_logs, "off_same": off,
+            "on_copied": on == value and on is not value and on["events"] is not value["events"]}
+
+
 action = RemoteAction.__new__(RemoteAction)
 calls_before = call_formats()
 before = verdicts(action)
@@ -161,6 +203,7 @@ print("PROBE " + json.dumps({"before": before, "after": after,
                               "bodies": bodies(), "calls_before": calls_before,
                               "calls_after": calls_after,
                               "late": late_subclass(),
+                              "debug_log_copies": debug_log_copies(),
                               "parsed": Event.from_parameters(GOOD["events"][0]).as_dict(),
                               "patched": RemoteAction._validate_action_result
                               is speedups.validate_action_result

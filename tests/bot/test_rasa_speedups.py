@@ -91,3 +91,25 @@ def test_rule_policy_predicts_the_same_from_the_tail_of_the_states():
     assert out["parsed_after"][0][0] == "greet"
     assert out["copies_after"] == out["copies_before"]
     assert all(copy[3] and copy[4] for copy in out["copies_after"])
+
+
+@pytest.mark.timeout(600)
+def test_tracker_copies_equal_rasas_replayed_ones():
+    """Copies for each action and a form's temporary trackers, made from the tracker's
+    state: equal to Rasa's replay of every event, field by field, at every step of the
+    story tests' conversations (with the processor's model id and our store's mark)."""
+    out = _probe("tracker_copy_probe.py", str(ensure_model()))
+    assert out["compared"] > 1500
+    assert out["temporary"] > 300  # steps inside a form
+    assert out["fast"] > 0.9 * out["compared"]  # not Rasa's own code again
+    assert out["fast"] < out["compared"]  # the restarted conversation: Rasa's own code
+    assert out["differ"] == 0, out["first_difference"]
+    assert out["store_mark_known"]  # else every saved tracker goes to Rasa's own code
+
+
+def test_deep_copies_for_debug_logs_are_made_only_when_debug_logging_is_on():
+    out = _probe()["debug_log_copies"]
+    # Rasa 3.6.21: ten such copies in the three modules, and no other use of `copy`.
+    assert out["uses"] == out["in_debug_logs"] == 10
+    assert out["off_same"]
+    assert out["on_copied"]

@@ -143,7 +143,12 @@ def test_secure_delete_is_on_for_both_databases(psettings: Settings, app_engine)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # Conversation state syncs at WAL checkpoints (NORMAL); the children's answers
+        # in the application database at every commit (FULL, SQLite's default).
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
     engine.dispose()
+    with app_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
 def test_every_table_is_either_child_data_or_declared_not_to_be(psettings: Settings, sessions):
