@@ -48,6 +48,20 @@ def parsed(agent: Agent) -> list:
             for r in results]
 
 
+def graph_predictions(agent: Agent, trackers: list[DialogueStateTracker]) -> list:
+    """What the processor predicts (the policy graph, through the graph runner) at every
+    third step of the conversations."""
+    processor = agent.processor
+    out = []
+    for tracker in trackers:
+        for step in tracker_steps(tracker)[::3]:
+            prediction = processor._predict_next_with_tracker(step)  # type: ignore[union-attr]
+            out.append([prediction.policy_name, prediction.max_confidence_index,
+                        round(prediction.max_confidence, 6),
+                        [e.as_dict()["event"] for e in prediction.events]])
+    return out
+
+
 def slot_copies(tracker: DialogueStateTracker) -> list:
     """A tracker made from another: its slots are copies (not the same objects) with the
     same class and values."""
@@ -84,15 +98,18 @@ def main(model: str) -> None:
     before = predictions(policy, trackers, domain, rule_only_data)
     parsed_before = parsed(agent)
     copies_before = slot_copies(trackers[-1])
+    graph_before = graph_predictions(agent, trackers)
     speedups.install()
     after = predictions(policy, trackers, domain, rule_only_data)
     parsed_after = parsed(agent)
     copies_after = slot_copies(trackers[-1])
+    graph_after = graph_predictions(agent, trackers)
     tail = speedups._rule_tail(policy)
     longest = max(len(tracker_steps(t)) for t in trackers)
     print("PROBE " + json.dumps({"before": before, "after": after, "tail": tail,
                                  "parsed_before": parsed_before, "parsed_after": parsed_after,
                                  "copies_before": copies_before, "copies_after": copies_after,
+                                 "graph_before": graph_before, "graph_after": graph_after,
                                  "longest": longest, "steps": len(after)}))
 
 

@@ -89,6 +89,9 @@ def test_rule_policy_predicts_the_same_from_the_tail_of_the_states():
     # The NLU graph, run through the graph runner, and slot copies: as Rasa's own.
     assert out["parsed_after"] == out["parsed_before"]
     assert out["parsed_after"][0][0] == "greet"
+    # The processor's predictions through the policy graph: as Rasa's own (dask) ones.
+    assert len(out["graph_after"]) > 300
+    assert out["graph_after"] == out["graph_before"]
     assert out["copies_after"] == out["copies_before"]
     assert all(copy[3] and copy[4] for copy in out["copies_after"])
 
