@@ -106,6 +106,9 @@ def fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from bot.optional_imports import remember_absent
+
+    remember_absent()
     from bot.settings import SettingsError, load_settings
 
     try:

@@ -58,6 +58,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from telegram.constants import FloodLimit
 
 from bot import invites
 from bot.age import age_group
@@ -68,6 +69,10 @@ from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import Answer, Invite, Wish
 from tests.e2e.stack import Stack, free_port, private_model, start_stack
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
+
+# The bridge's AIORateLimiter (bot/telegram/app.py) sends at most this many messages per
+# second in all: PTB's default, Telegram's limit for a bot.
+TELEGRAM_MESSAGES_PER_SECOND = int(FloodLimit.MESSAGES_PER_SECOND)
 
 
 def _option(name: str) -> str | None:
@@ -475,84 +480,119 @@ def check_ours_stored(stack: Stack, codes: list[str]) -> list[str]:
 # --- ours over the Telegram path --------------------------------------------------------
 
 
-def telegram_run(stack: Stack, log_dir: Path) -> dict[str, Any]:  # noqa: C901
-    """The same interview through the fake Bot API, the bridge, Rasa and the actions.
-    A turn is complete when the chat has all the messages a lone chat got for it."""
-    api = FakeTelegramAPI().start()
-    env = {**stack.env, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": api.base_url,
-           "TELEGRAM_RETRY_SECONDS": "1"}
-    log = open(log_dir / "bridge.log", "wb")  # noqa: SIM115
-    bridge = subprocess.Popen(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "bot", "telegram"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    # Telegram is for children of telegram_min_age and up (younger ones are sent to the
-    # web chat, with their code in the link): the same 14-18 band as over REST.
-    codes = make_invites(stack.settings, CHATS + 1, age=max(15, stack.settings.telegram_min_age))
-    result: dict[str, Any] = {}
-    try:
-        api.wait_for(lambda: api.polls > 0, timeout=120)
+class TelegramPath:
+    """The fake Bot API (in this process) and the bridge process (`python -m bot
+    telegram`) in front of a running stack, and the chats that are driven through them,
+    one thread each. A turn is complete when the chat has all the messages a lone chat
+    got for it."""
 
-        def run_chat(chat: int, code: str, expected: list[int] | None,
-                     latencies: list[float]) -> list[int]:
-            counts = []
-            for text in [f"/start {code}", *OURS]:
-                before = len(api.messages_to(chat))
-                started = time.monotonic()
-                api.send_text(chat, text)
-                if expected is None:
-                    # The lone chat: its answer is complete when no more come; the
-                    # latency is that of the answer's last message.
-                    settled = api.wait_for_messages(chat, before + 1, settle=0.5)
-                    sent = [c.at for c in api.calls if c.status == 200
-                            and c.method in ("sendMessage", "sendPhoto")
-                            and str(c.params.get("chat_id")) == str(chat)]
-                    latencies.append(max(sent) - started)
-                    counts.append(len(settled) - before)
-                else:
-                    want = before + expected[len(counts)]
-                    api.wait_for(lambda: len(api.messages_to(chat)) >= want, 120)  # noqa: B023
-                    latencies.append(time.monotonic() - started)
-                    counts.append(expected[len(counts)])
-            return counts
+    def __init__(self, stack: Stack, log_dir: Path) -> None:
+        self.api = FakeTelegramAPI().start()
+        env = {**stack.env, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": self.api.base_url,
+               "TELEGRAM_RETRY_SECONDS": "1"}
+        self._log = open(log_dir / "bridge.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.bridge = subprocess.Popen(
+            [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "bot", "telegram"],
+            cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
-        def transcript(chat: int, code: str) -> list[str]:
-            # A chat's own invite code is the one thing that may differ.
-            return [text.replace(code, "<code>") for text in api.texts_to(chat)]
+    def wait_polling(self) -> None:
+        self.api.wait_for(lambda: self.api.polls > 0, timeout=120)
 
-        lone: list[float] = []
-        expected = run_chat(900_000, codes[0], None, lone)
-        reference = transcript(900_000, codes[0])
-        result["one_chat"] = summary(lone, sum(lone))
+    def stop(self) -> None:
+        try:
+            os.killpg(self.bridge.pid, signal.SIGTERM)
+            self.bridge.wait(timeout=30)
+        finally:
+            self._log.close()
+            self.api.stop()
+
+    def run_chat(self, chat: int, code: str, expected: list[int] | None,
+                 latencies: list[float]) -> list[int]:
+        """The interview in one chat; the number of bot messages of each turn."""
+        api = self.api
+        counts = []
+        for text in [f"/start {code}", *OURS]:
+            before = len(api.messages_to(chat))
+            started = time.monotonic()
+            api.send_text(chat, text)
+            if expected is None:
+                # The lone chat: its answer is complete when no more come; the
+                # latency is that of the answer's last message.
+                settled = api.wait_for_messages(chat, before + 1, settle=0.5)
+                sent = [c.at for c in api.calls if c.status == 200
+                        and c.method in ("sendMessage", "sendPhoto")
+                        and str(c.params.get("chat_id")) == str(chat)]
+                latencies.append(max(sent) - started)
+                counts.append(len(settled) - before)
+            else:
+                api.wait_for_count(chat, before + expected[len(counts)], 120)
+                latencies.append(time.monotonic() - started)
+                counts.append(expected[len(counts)])
+        return counts
+
+    def sent(self) -> int:
+        """Messages the bot sent (texts and photos) so far."""
+        return sum(1 for c in self.api.calls if c.status == 200
+                   and c.method in ("sendMessage", "sendPhoto"))
+
+    def transcript(self, chat: int, code: str) -> list[str]:
+        # A chat's own invite code is the one thing that may differ.
+        return [text.replace(code, "<code>") for text in self.api.texts_to(chat)]
+
+    def closed_loop(self, chats: dict[int, str],
+                    expected: list[int]) -> tuple[list[float], float, list[str]]:
+        """Every chat (id -> invite code) runs the interview at once, a thread each:
+        the latencies, the time it took, and the chats not answered in time."""
         latencies: list[float] = []
         failures: list[str] = []
 
         def concurrent_chat(chat: int, code: str) -> None:
             try:
-                run_chat(chat, code, expected, latencies)
+                self.run_chat(chat, code, expected, latencies)
             except TimeoutError:
                 failures.append(f"Telegram chat {chat}: not answered within 120 s")
 
-        threads = [threading.Thread(target=concurrent_chat, args=(900_001 + i, codes[1 + i]))
-                   for i in range(CHATS)]
+        threads = [threading.Thread(target=concurrent_chat, args=item)
+                   for item in chats.items()]
         started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        result["closed_loop"] = summary(latencies, time.monotonic() - started)
-        transcripts = {900_001 + i: transcript(900_001 + i, codes[1 + i]) for i in range(CHATS)}
+        return latencies, time.monotonic() - started, failures
+
+
+def telegram_run(stack: Stack, log_dir: Path) -> dict[str, Any]:
+    """The same interview through the fake Bot API, the bridge, Rasa and the actions."""
+    path = TelegramPath(stack, log_dir)
+    result: dict[str, Any] = {}
+    try:
+        # Telegram is for children of telegram_min_age and up (younger ones are sent to
+        # the web chat, with their code in the link): the same 14-18 band as over REST.
+        codes = make_invites(stack.settings, CHATS + 1,
+                             age=max(15, stack.settings.telegram_min_age))
+        path.wait_polling()
+        lone: list[float] = []
+        expected = path.run_chat(900_000, codes[0], None, lone)
+        reference = path.transcript(900_000, codes[0])
+        result["one_chat"] = summary(lone, sum(lone))
+        chats = {900_001 + i: codes[1 + i] for i in range(CHATS)}
+        sent = path.sent()
+        latencies, elapsed, failures = path.closed_loop(chats, expected)
+        result["closed_loop"] = summary(latencies, elapsed)
+        # The bridge sends at most TELEGRAM_MESSAGES_PER_SECOND: with several bot
+        # messages per answer, that caps the chats' messages per second.
+        result["closed_loop"]["bot_messages_per_s"] = round((path.sent() - sent) / elapsed, 1)
+        transcripts = {chat: path.transcript(chat, code) for chat, code in chats.items()}
         wrong = [c for c, texts in transcripts.items() if texts != reference]
         result["transcripts_differ"] = len(wrong)
         result["differences"] = [first_difference(reference, transcripts[c]) for c in wrong[:3]]
         result["errors"] = (failures + check_ours_stored(stack, codes))[:20]
-        result["bridge_peak_mb"] = peak_mb(bridge.pid)
+        result["bridge_peak_mb"] = peak_mb(path.bridge.pid)
     finally:
-        os.killpg(bridge.pid, signal.SIGTERM)
-        bridge.wait(timeout=30)
-        log.close()
-        api.stop()
+        path.stop()
     return result
 
 
@@ -715,6 +755,9 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"{name:42} {a:>8} {b:>9} {ratio(number(a), number(b), higher):>6} {tg}"
                      f"  {target:16} {met}")
     lines.append(f"peak MB per process: stock {s['peak_mb']}, ours {o['peak_mb']}")
+    lines.append(f"Telegram path, {CHATS} chats: {t[cl].get('bot_messages_per_s', '-')} bot "
+                 f"messages/s sent; the bridge sends at most {TELEGRAM_MESSAGES_PER_SECOND}/s "
+                 "(Telegram's limit for a bot)")
     lines.append(f"errors: stock {len(s['errors'])}, ours REST {len(o['errors'])}, ours "
                  f"Telegram {len(t['errors'])}; transcripts that differ from a lone chat's: "
                  f"REST {o['transcripts_differ']}, Telegram {t['transcripts_differ']}")

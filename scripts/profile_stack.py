@@ -26,8 +26,11 @@ INTERESTING = ("rasa/", "rasa_sdk/", "/bot/", "/actions/", "sqlalchemy/", "sanic
                "cryptography/", "spacy/", "sklearn/")
 
 
-def top(collapsed: Path, count: int = 25) -> list[tuple[str, float]]:
-    """Inclusive share of samples per function (each function once per stack)."""
+def top(collapsed: Path, count: int = 25,
+        extra: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+    """Inclusive share of samples per function (each function once per stack), among
+    the INTERESTING modules and `extra` ones."""
+    interesting = INTERESTING + extra
     inclusive: Counter[str] = Counter()
     total = 0
     for line in collapsed.read_text().splitlines():
@@ -36,7 +39,7 @@ def top(collapsed: Path, count: int = 25) -> list[tuple[str, float]]:
         total += n
         seen = set()
         for frame in stack.split(";"):
-            if any(part in frame for part in INTERESTING) and frame not in seen:
+            if any(part in frame for part in interesting) and frame not in seen:
                 seen.add(frame)
                 inclusive[frame] += n
     return [(frame, 100 * n / total) for frame, n in inclusive.most_common(count)]

@@ -64,9 +64,16 @@ class FakeTelegramAPI:
         self._updates: list[dict[str, Any]] = []
         self._pushed: dict[int, dict[str, Any]] = {}
         self._sent: dict[int, dict[str, Any]] = {}  # message_id -> message the bot sent
+        # chat id -> the same messages, in order: a chat's messages without a scan of all
+        self._sent_to: dict[int, list[dict[str, Any]]] = {}
         # method -> (HTTP status, retry_after) to serve before answering normally
         self._failures: dict[str, list[tuple[int, int]]] = {}
-        self._cond = threading.Condition()
+        self._lock = threading.RLock()  # wait_for calls checks that take it again
+        # Notified on every change. A chat's own condition (on the same lock) only when
+        # the bot sends to that chat, so a thread waiting for its chat's messages is not
+        # woken by every call of every chat.
+        self._cond = threading.Condition(self._lock)
+        self._chat_conds: dict[int, threading.Condition] = {}
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -80,7 +87,7 @@ class FakeTelegramAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out as separate writes
+            disable_nagle_algorithm = True  # an answer is not held back for the last one's ACK
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 api._handle(self)
@@ -106,8 +113,11 @@ class FakeTelegramAPI:
             self._updates = []
             self._pushed = {}
             self._sent = {}
+            self._sent_to = {}
             self._failures = {}
             self._cond.notify_all()
+            for condition in self._chat_conds.values():
+                condition.notify_all()
         return self
 
     def stop(self) -> None:
@@ -174,13 +184,13 @@ class FakeTelegramAPI:
     @staticmethod
     def _respond(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
+        # Status line, headers and body in one write (send_response and end_headers
+        # write the head on its own: two system calls and two packets per answer).
+        head = (f"{request.protocol_version} {status} {request.responses[status][0]}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
         # The bot may hang up on a long poll while it shuts down.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            request.send_response(status)
-            request.send_header("Content-Type", "application/json")
-            request.send_header("Content-Length", str(len(data)))
-            request.end_headers()
-            request.wfile.write(data)
+            request.wfile.write(head.encode("latin-1") + data)
 
     def _take_failure(self, method: str) -> tuple[int, int] | None:
         pending = self._failures.get(method)
@@ -216,6 +226,8 @@ class FakeTelegramAPI:
                    **{k: v for k, v in content.items() if v is not None}}
         with self._cond:
             self._sent[message["message_id"]] = message
+            self._sent_to.setdefault(chat_id, []).append(message)
+            self._chat_cond(chat_id).notify_all()
         return message
 
     def _api_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
@@ -248,6 +260,7 @@ class FakeTelegramAPI:
             message.update(changes)
             if params.get("reply_markup") is None:
                 message.pop("reply_markup", None)
+            self._chat_cond(message["chat"]["id"]).notify_all()
         return message
 
     def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
@@ -371,7 +384,7 @@ class FakeTelegramAPI:
     def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
         """Messages (texts and photos) the bot sent to a chat, as they are now."""
         with self._cond:
-            return [m for m in self._sent.values() if m["chat"]["id"] == chat_id]
+            return list(self._sent_to.get(chat_id, ()))
 
     def texts_to(self, chat_id: int) -> list[str]:
         return [m.get("text") or m.get("caption") or "" for m in self.messages_to(chat_id)]
@@ -389,6 +402,19 @@ class FakeTelegramAPI:
                     raise TimeoutError(f"timed out; the bot sent: {self._summary()}")
                 self._cond.wait(min(remaining, 0.2))
 
+    def wait_for_count(self, chat_id: int, count: int, timeout: float = 60.0) -> None:
+        """Wait until the bot sent at least `count` messages to the chat. Woken only by
+        messages to this chat (wait_for wakes on every call of every chat), so many
+        chats can wait at once at little cost: the bench's driver threads."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            condition = self._chat_cond(chat_id)
+            while len(self._sent_to.get(chat_id, ())) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"timed out; the bot sent: {self._summary()}")
+                condition.wait(remaining)
+
     def wait_for_messages(self, chat_id: int, count: int, timeout: float = 60.0,
                           settle: float = 0.3) -> list[dict[str, Any]]:
         """Wait until the bot sent at least `count` messages to the chat, and then a
@@ -399,6 +425,13 @@ class FakeTelegramAPI:
             last = len(self.messages_to(chat_id))
             time.sleep(settle)
         return self.messages_to(chat_id)
+
+    def _chat_cond(self, chat_id: int) -> threading.Condition:
+        """The chat's condition (call with the lock held)."""
+        condition = self._chat_conds.get(chat_id)
+        if condition is None:
+            condition = self._chat_conds[chat_id] = threading.Condition(self._lock)
+        return condition
 
     def _summary(self) -> str:
         return "; ".join(f"{c.method}({c.status})" for c in self.calls[-20:])
