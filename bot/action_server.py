@@ -7,7 +7,6 @@ makes Rasa send. A request without it is refused before any tracker is read.
 
 from __future__ import annotations
 
-import gc
 import hmac
 import logging
 
@@ -18,6 +17,7 @@ from sanic.response import HTTPResponse
 
 from actions import deps
 from bot.loop import delivery_api
+from bot.process import freeze_start_up
 from bot.settings import LOOPBACK, Settings
 from bot.storage.db import make_engine, make_session_factory
 
@@ -72,10 +72,6 @@ def build_app(settings: Settings):  # type: ignore[no-untyped-def]
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     app = build_app(settings)
-    # What start-up made (spaCy's lexicons, the actions, SQLAlchemy's mappers) is kept
-    # out of the garbage collector's generations, so that a full collection does not
-    # walk it all again under load (as bot/nlu/rasa_cli.py does for Rasa).
-    gc.collect()
-    gc.freeze()
+    freeze_start_up()
     app.run(host=LOOPBACK, port=settings.action_port, workers=1, access_log=False)
     return 0

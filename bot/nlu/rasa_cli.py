@@ -46,9 +46,9 @@ class LeaveOut(MetaPathFinder):
 
 def freeze_after_start() -> None:
     """Have Rasa's server freeze what start-up made, once it has loaded the model."""
-    import gc
-
     import rasa.core.run
+
+    from bot.process import freeze_start_up
 
     configure_app = rasa.core.run.configure_app
 
@@ -56,8 +56,7 @@ def freeze_after_start() -> None:
         app = configure_app(*args, **kwargs)
 
         async def freeze(*_: Any) -> None:
-            gc.collect()
-            gc.freeze()
+            freeze_start_up()
 
         # After "before_server_start", where Rasa loads the model.
         app.register_listener(freeze, "after_server_start")

@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from bot.gateway import RasaGateway
 from bot.notify.telegram import api_root
+from bot.process import freeze_start_up
 from bot.pseudonym import keyed_hash
 from bot.settings import Settings
 from bot.storage import migrate
@@ -140,6 +141,7 @@ def run(settings: Settings, args: argparse.Namespace | None = None) -> int:
     engine = make_engine(settings)
     migrate.upgrade(engine)
     application = build_application(settings, sessions=make_session_factory(engine))
+    freeze_start_up()
     try:
         if settings.telegram_webhook_url:
             path = urlparse(settings.telegram_webhook_url).path.strip("/")

@@ -6,6 +6,7 @@ import argparse
 
 import uvicorn
 
+from bot.process import freeze_start_up
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.db import make_engine
@@ -30,5 +31,6 @@ def serve(settings: Settings, args: argparse.Namespace | None = None) -> int:
         server_header=False,
         date_header=False,
     )
+    freeze_start_up()
     uvicorn.Server(config).run()
     return 0
