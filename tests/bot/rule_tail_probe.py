@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from rasa.core.agent import Agent
 from rasa.core.policies.rule_policy import RulePolicy
@@ -37,13 +38,30 @@ MESSAGES = ["hoi", "ja", "nee", "weet ik niet", "/start ABC123", "ik wil bij mij
             "hij slaat me", "stop"]
 
 
+def nlu_examples(per_intent: int = 4) -> list[str]:
+    """A few training examples of every intent (without entity markup)."""
+    import glob
+
+    import yaml
+
+    texts = []
+    for path in sorted(glob.glob("data/nlu/*.yml")):
+        for item in yaml.safe_load(Path(path).read_text()).get("nlu") or []:
+            lines = str(item.get("examples") or "").splitlines()
+            texts += [ln[2:].strip() for ln in lines if ln.startswith("- ")
+                      and "[" not in ln][:per_intent]
+    return texts
+
+
 def parsed(agent: Agent) -> list:
-    """The NLU graph's answers (through the graph runner) for a few messages."""
+    """The NLU graph's answers (through the graph runner) for a few messages and a few
+    examples of every intent: intent, confidence and ranking, entities."""
     async def parse_all() -> list:
-        return [await agent.parse_message(text) for text in MESSAGES]
+        return [await agent.parse_message(text) for text in [*MESSAGES, *nlu_examples()]]
 
     results = asyncio.run(parse_all())
     return [[r["intent"]["name"], round(r["intent"]["confidence"], 6),
+             [[i["name"], round(i["confidence"], 6)] for i in r.get("intent_ranking", [])],
              sorted((e["entity"], str(e.get("value"))) for e in r.get("entities", []))]
             for r in results]
 
