@@ -412,14 +412,16 @@ def copy_slot(self: Any) -> Any:
     return new
 
 
-# The attributes a DialogueStateTracker has (Rasa 3.6 `__init__`), and the mark our
-# tracker store leaves on a tracker it saved (bot/nlu/tracker_store.py: STORED), which
-# a copy does not get; a tracker with any other is copied by Rasa's own code.
+APPLIED = "_mijnstem_applied"  # where a tracker keeps what applied_events worked out
+# The attributes a DialogueStateTracker has (Rasa 3.6 `__init__`), the mark our tracker
+# store leaves on a tracker it saved (bot/nlu/tracker_store.py: STORED) and what
+# applied_events keeps, none of which a copy gets; a tracker with any other attribute
+# is copied by Rasa's own code.
 TRACKER_FIELDS = frozenset({
     "_max_event_history", "events", "sender_id", "slots", "sender_source",
     "is_rule_tracker", "_paused", "followup_action", "latest_action", "latest_message",
     "latest_bot_utterance", "active_loop", "model_id", "assistant_id",
-    "_mijnstem_stored_events", "_mijnstem_applied",
+    "_mijnstem_stored_events", APPLIED,
 })
 
 
@@ -463,9 +465,6 @@ def replayed_state(tracker: Any, *, max_event_history: int | None,
     new.model_id = None
     new.assistant_id = None
     return new
-
-
-APPLIED = "_mijnstem_applied"  # where a tracker keeps what applied_events worked out
 
 
 def applied_events(self: Any) -> list[Any]:
