@@ -99,11 +99,9 @@ def tracker_steps(tracker: DialogueStateTracker) -> list[DialogueStateTracker]:
     return steps
 
 
-def main(model: str) -> None:
-    agent = Agent.load(model)
-    nodes = agent.processor.graph_runner._instantiated_nodes  # type: ignore[union-attr]
-    policy = next(n._component for n in nodes.values() if isinstance(n._component, RulePolicy))
-    domain = agent.domain
+def story_conversations(agent: Agent) -> tuple[list[DialogueStateTracker],
+                                               list[DialogueStateTracker]]:
+    """The story tests' conversations, and two long ones made by joining them."""
     generator = _create_data_generator("tests/test_stories.yml", agent,
                                        use_conversation_test_files=True)
     stories = generator.generate_story_trackers()
@@ -111,6 +109,15 @@ def main(model: str) -> None:
     for first, second in list(zip(stories, stories[1:] + stories[:1], strict=True))[:2]:
         events = [*first.events, *second.events, *first.events]
         joined.append(DialogueStateTracker.from_events("joined", events, first.slots.values()))
+    return stories, joined
+
+
+def main(model: str) -> None:
+    agent = Agent.load(model)
+    nodes = agent.processor.graph_runner._instantiated_nodes  # type: ignore[union-attr]
+    policy = next(n._component for n in nodes.values() if isinstance(n._component, RulePolicy))
+    domain = agent.domain
+    stories, joined = story_conversations(agent)
     trackers = [*stories, *joined]
     rule_only_data = policy._get_rule_only_data()
     before = predictions(policy, trackers, domain, rule_only_data)

@@ -15,7 +15,6 @@ from typing import Any
 
 from rasa.core.actions.forms import FormAction
 from rasa.core.agent import Agent
-from rasa.core.test import _create_data_generator
 from rasa.shared.core.events import (
     ActionReverted,
     Restarted,
@@ -23,7 +22,7 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
-from rule_tail_probe import tracker_steps
+from rule_tail_probe import story_conversations, tracker_steps
 
 from bot.nlu import speedups
 from bot.nlu.tracker_store import STORED
@@ -108,13 +107,7 @@ def applied_walks(conversations: list[DialogueStateTracker]) -> dict[str, int]:
 def main(model: str) -> None:
     agent = Agent.load(model)
     domain = agent.domain
-    generator = _create_data_generator("tests/test_stories.yml", agent,
-                                       use_conversation_test_files=True)
-    stories = generator.generate_story_trackers()
-    joined = []
-    for first, second in list(zip(stories, stories[1:] + stories[:1], strict=True))[:2]:
-        events = [*first.events, *second.events, *first.events]
-        joined.append(DialogueStateTracker.from_events("joined", events, first.slots.values()))
+    stories, joined = story_conversations(agent)
     restarted = DialogueStateTracker.from_events(
         "restarted", [*stories[0].events, Restarted(), *stories[1].events],
         stories[0].slots.values())
