@@ -44,8 +44,9 @@ class LeaveOut(MetaPathFinder):
         return None
 
 
-def freeze_after_start() -> None:
-    """Have Rasa's server freeze what start-up made, once it has loaded the model."""
+def add_server_listeners() -> None:
+    """Have Rasa's server freeze what start-up made, once it has loaded the model, and
+    close the kept connections to the action server when it stops."""
     import rasa.core.run
 
     from bot.process import freeze_start_up
@@ -60,6 +61,13 @@ def freeze_after_start() -> None:
 
         # After "before_server_start", where Rasa loads the model.
         app.register_listener(freeze, "after_server_start")
+
+        async def close_sessions(*_: Any) -> None:
+            from bot.nlu.speedups import close_endpoint_sessions
+
+            await close_endpoint_sessions()
+
+        app.register_listener(close_sessions, "after_server_stop")
         return app
 
     rasa.core.run.configure_app = configure
@@ -68,7 +76,7 @@ def freeze_after_start() -> None:
 def main() -> None:
     sys.meta_path.insert(0, LeaveOut())
     if sys.argv[1:2] == ["run"]:
-        freeze_after_start()
+        add_server_listeners()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -161,18 +161,68 @@ def dumps(value: Any) -> str:
         return json.dumps(value)
 
 
+# Connections to an endpoint are kept open and reused for at most this long. Rasa
+# opened a new session, connector and TCP connection for every action call; the
+# action server (Sanic) closes an idle connection after 5 s (KEEP_ALIVE_TIMEOUT), so a
+# connection reused within this second is never one it is closing.
+KEEPALIVE_SECONDS = 1.0
+# One session per event loop and endpoint settings (headers, authentication).
+_SESSIONS: dict[tuple[Any, ...], Any] = {}
+
+
+class _SharedSession:
+    """`async with` over a kept session that leaves it open (Rasa's `request` closes
+    the session it made for each call)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *_: Any) -> None:
+        return None
+
+
 def endpoint_session(self: Any) -> Any:
-    """Rasa's `EndpointConfig.session`, writing JSON bodies with `dumps`."""
+    """Rasa's `EndpointConfig.session` (only ever used as `async with`), writing JSON
+    bodies with `dumps`, and one kept session per event loop and endpoint settings, so
+    that action calls reuse open connections."""
+    import asyncio
+
     import aiohttp
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
 
-    auth = None
-    if self.basic_auth:
-        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
-    return aiohttp.ClientSession(
-        headers=self.headers, auth=auth,
-        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT), json_serialize=dumps,
-    )
+    loop = asyncio.get_running_loop()
+    auth_key = tuple(sorted((self.basic_auth or {}).items()))
+    key = (loop, tuple(sorted((self.headers or {}).items())), auth_key)
+    session = _SESSIONS.get(key)
+    if session is None or session.closed:
+        for stale in [k for k, s in _SESSIONS.items() if s.closed or k[0].is_closed()]:
+            del _SESSIONS[stale]
+        auth = None
+        if self.basic_auth:
+            auth = aiohttp.BasicAuth(self.basic_auth["username"],
+                                     self.basic_auth["password"])
+        session = aiohttp.ClientSession(
+            headers=self.headers, auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            json_serialize=dumps,
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+            # A session per call never carried cookies from one call to the next.
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        _SESSIONS[key] = session
+    return _SharedSession(session)
+
+
+async def close_endpoint_sessions() -> None:
+    """Close the kept sessions of the running event loop (at server stop)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for key in [k for k in _SESSIONS if k[0] is loop]:
+        await _SESSIONS.pop(key).close()
 
 
 # What the action server is sent of the conversation: the events from this many user

@@ -187,6 +187,51 @@ def debug_log_copies() -> dict:
             "on_copied": on == value and on is not value and on["events"] is not value["events"]}
 
 
+def kept_connections() -> dict:
+    """Action calls through `EndpointConfig.request` on one event loop: the answers, and
+    how many TCP connections a loopback server saw; then the sessions closed at stop."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def run() -> dict:
+        peers: set = set()
+
+        async def answer(request: web.Request) -> web.Response:
+            peers.add(request.transport.get_extra_info("peername")[1])
+            body = await request.json()
+            return web.json_response({"echo": body["n"],
+                                      "auth": "Authorization" in request.headers})
+
+        app = web.Application()
+        app.router.add_post("/webhook", answer)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}/webhook"
+        plain = EndpointConfig(url)
+        echoes = [(await plain.request(json={"n": n}, method="post"))["echo"] for n in range(20)]
+        sequential_peers = len(peers)
+        # Ten at once: a connection is never shared by two requests in flight.
+        echoes += [r["echo"] for r in await asyncio.gather(
+            *(plain.request(json={"n": n}, method="post") for n in range(20, 30)))]
+        concurrent_peers = len(peers)
+        authed = await EndpointConfig(url, basic_auth={"username": "a", "password": "b"}
+                                      ).request(json={"n": 0}, method="post")
+        sessions = list(speedups._SESSIONS.values())
+        await speedups.close_endpoint_sessions()
+        await runner.cleanup()
+        return {"echoes": echoes == list(range(30)), "peers": concurrent_peers,
+                "sequential_peers": sequential_peers, "auth": authed["auth"],
+                "sessions": len(sessions), "closed": all(s.closed for s in sessions),
+                "left": len(speedups._SESSIONS)}
+
+    return asyncio.run(run())
+
+
 action = RemoteAction.__new__(RemoteAction)
 calls_before = call_formats()
 before = verdicts(action)
@@ -203,6 +248,7 @@ print("PROBE " + json.dumps({"before": before, "after": after,
                               "bodies": bodies(), "calls_before": calls_before,
                               "calls_after": calls_after,
                               "late": late_subclass(),
+                              "kept": kept_connections(),
                               "debug_log_copies": debug_log_copies(),
                               "parsed": Event.from_parameters(GOOD["events"][0]).as_dict(),
                               "patched": RemoteAction._validate_action_result

@@ -39,7 +39,7 @@ def test_the_cli_is_rasas_own() -> None:
 FREEZE_PROBE = """
 import asyncio, gc
 from bot.nlu import rasa_cli
-rasa_cli.freeze_after_start()
+rasa_cli.add_server_listeners()
 import rasa.core.run
 app = rasa.core.run.configure_app()
 before = gc.get_freeze_count()

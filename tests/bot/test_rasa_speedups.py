@@ -74,6 +74,17 @@ def test_the_action_server_gets_the_recent_events_and_the_domain_without_respons
     assert "responses" in before["domain"] and "slots" in after["domain"]
 
 
+def test_action_calls_reuse_open_connections():
+    """Rasa opened a session and a TCP connection per action call; one kept session per
+    event loop and endpoint settings reuses them, and is closed when the server stops."""
+    kept = _probe()["kept"]
+    assert kept["echoes"]
+    assert kept["sequential_peers"] == 1  # 20 calls in a row share one connection
+    assert kept["peers"] <= 10  # ten at once need at most ten
+    assert kept["auth"] and kept["sessions"] == 2  # other settings, another session
+    assert kept["closed"] and kept["left"] == 0
+
+
 def test_responses_are_filled_in_as_rasa_fills_them():
     out = _probe()
     assert out["texts_after"] == out["texts_before"]
