@@ -170,32 +170,18 @@ KEEPALIVE_SECONDS = 1.0
 _SESSIONS: dict[tuple[Any, ...], Any] = {}
 
 
-class _SharedSession:
-    """`async with` over a kept session that leaves it open (Rasa's `request` closes
-    the session it made for each call)."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> Any:
-        return self.session
-
-    async def __aexit__(self, *_: Any) -> None:
-        return None
-
-
 def endpoint_session(self: Any) -> Any:
     """Rasa's `EndpointConfig.session` (only ever used as `async with`), writing JSON
     bodies with `dumps`, and one kept session per event loop and endpoint settings, so
     that action calls reuse open connections."""
     import asyncio
+    import contextlib
 
     import aiohttp
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
 
-    loop = asyncio.get_running_loop()
-    auth_key = tuple(sorted((self.basic_auth or {}).items()))
-    key = (loop, tuple(sorted((self.headers or {}).items())), auth_key)
+    key = (asyncio.get_running_loop(), tuple(sorted((self.headers or {}).items())),
+           tuple(sorted((self.basic_auth or {}).items())))
     session = _SESSIONS.get(key)
     if session is None or session.closed:
         for stale in [k for k, s in _SESSIONS.items() if s.closed or k[0].is_closed()]:
@@ -213,7 +199,9 @@ def endpoint_session(self: Any) -> Any:
             cookie_jar=aiohttp.DummyCookieJar(),
         )
         _SESSIONS[key] = session
-    return _SharedSession(session)
+    # Rasa's `request` closes the session at the end of its `async with`; this one
+    # is left open.
+    return contextlib.nullcontext(session)
 
 
 async def close_endpoint_sessions() -> None:
