@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import spacy
 import yaml
 from spacy.lang.nl.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Token
+
+from bot import dutch
+from bot.dutch import WordSet, dutch_words
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "nl_people.yml"
 # A list-like answer: at most this many tokens that are not punctuation or "en".
@@ -45,26 +47,22 @@ class _Resources:
     matcher: PhraseMatcher
     variants: dict[str, str]  # lower-case variant -> role
     not_names: frozenset[str]
-    known_words: frozenset[str]
+    known_words: WordSet
 
 
 @functools.lru_cache(maxsize=1)
 def _resources() -> _Resources:
     """Built on first use (a few seconds: the lemma table is large), then shared."""
     data: dict[str, Any] = yaml.safe_load(LEXICON.read_text())
-    nlp = spacy.blank("nl")
+    nlp = dutch.blank()
     variants = {
         variant.lower(): role for role, words in data["roles"].items() for variant in words
     }
     matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
     for role, words in data["roles"].items():
         matcher.add(role, [nlp.make_doc(str(word)) for word in words])
-    from spacy.lookups import load_lookups
-
-    index = load_lookups("nl", ["lemma_index"]).get_table("lemma_index")
-    known = {str(word) for pos in ("verb", "adj") for word in index.get(pos, [])}
     not_names = frozenset(str(w).lower() for w in data["not_names"]) | STOP_WORDS
-    return _Resources(nlp, matcher, variants, not_names, frozenset(known))
+    return _Resources(nlp, matcher, variants, not_names, dutch_words("verb", "adj"))
 
 
 def warm_up() -> None:

@@ -2,9 +2,9 @@
 interview a child wants to redo ("ik wil mijn wensen veranderen" -> wishes).
 
 spaCy without a trained model: `spacy.blank("nl")` tokens, lemmas from the Dutch lookup
-table of spacy-lookups-data, and the keyword lists of bot/lexicon/nl_topics.yml, matched
-on the lemma or as part of a compound word. When nothing matches, the bot asks the
-child with buttons.
+table of spacy-lookups-data (both shared, bot/dutch.py), and the keyword lists of
+bot/lexicon/nl_topics.yml, matched on the lemma or as part of a compound word. When
+nothing matches, the bot asks the child with buttons.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import spacy
 import yaml
 from spacy.language import Language
-from spacy.lookups import Table
+
+from bot import dutch
+from bot.dutch import LemmaTable, dutch_lemmas
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 GENERAL = "algemeen"
@@ -28,15 +29,13 @@ _MIN_PART = 4
 @dataclass(frozen=True)
 class _Resources:
     nlp: Language
-    lemmas: Table
+    lemmas: LemmaTable
     wish_topics: dict[str, frozenset[str]]
     redo_steps: dict[str, frozenset[str]]
 
 
 @functools.lru_cache(maxsize=1)
 def _resources() -> _Resources:
-    from spacy.lookups import load_lookups
-
     topics: dict[str, Any] = yaml.safe_load((LEXICON_DIR / "nl_topics.yml").read_text())
     people: dict[str, Any] = yaml.safe_load((LEXICON_DIR / "nl_people.yml").read_text())
     wish_topics = {topic: frozenset(words) for topic, words in topics["wish_topics"].items()}
@@ -49,8 +48,8 @@ def _resources() -> _Resources:
     }
     wish_topics["contact"] = wish_topics["contact"] | frozenset(roles)
     return _Resources(
-        nlp=spacy.blank("nl"),
-        lemmas=load_lookups("nl", ["lemma_lookup"]).get_table("lemma_lookup"),
+        nlp=dutch.blank(),
+        lemmas=dutch_lemmas(),
         wish_topics=wish_topics,
         redo_steps={step: frozenset(words) for step, words in topics["redo_steps"].items()},
     )

@@ -9,6 +9,7 @@ negated ("mijn pleegvader slaat me nooit"). Standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,7 @@ def derive(clause: Clause) -> None:
 
 
 def negated(
-    doc: Any, clause: Clause, position: int, *, verbs: frozenset[str],
+    doc: Any, clause: Clause, position: int, *, verbs: Container[str],
     cancellers: frozenset[str],
 ) -> bool:
     """Is the word at `position` negated inside its clause ("slaat me nooit", "niet

@@ -141,10 +141,10 @@ def get_detector() -> Detector:
 
 class Detector:
     def __init__(self) -> None:
-        import spacy
+        from bot import dutch
 
         self.lex = lex = lexicon.load()
-        self.nlp = spacy.blank("nl")
+        self.nlp = dutch.blank()
         self.normaliser = Normaliser(lex, self.nlp)
         self.matchers = Matchers(lex, self.normaliser)
         self._order = {c: i for i, c in enumerate((*lexicon.CATEGORIES, UNCLEAR))}

@@ -70,26 +70,26 @@ class Normaliser:
         from spacy.lang.nl.stop_words import STOP_WORDS
         from spacy.lookups import load_lookups
 
+        from bot.dutch import dutch_lemmas, dutch_words
+
         self.lex = lex
         self.nlp = nlp
-        lookups = load_lookups("nl", ["lemma_lookup", "lemma_exc", "lemma_index"])
-        self._lookup = lookups.get_table("lemma_lookup")
-        exc = lookups.get_table("lemma_exc")
-        index = lookups.get_table("lemma_index")
+        self._lookup = dutch_lemmas()
+        exc = load_lookups("nl", ["lemma_exc"]).get_table("lemma_exc")
         self._exceptions: dict[str, str] = {}
         for pos in ("verb", "noun", "adj", "adv", "pron", "det", "adp"):
             for form, lemmas in (exc.get(pos) or {}).items():
                 if lemmas:
                     self._exceptions.setdefault(form, lemmas[0])
-        self.verbs: frozenset[str] = frozenset(index.get("verb") or ())
+        self.verbs = dutch_words("verb")
         lexicon_words = set(lex.all_words())
         self._known: frozenset[str] = frozenset(
             lexicon_words
             | set(STOP_WORDS)
             | set(ENGLISH_STOP_WORDS)  # children mix English in; never "fix" those words
             | set(self._exceptions)
-            | {w for pos in ("noun", "verb", "adj", "adp", "det") for w in (index.get(pos) or ())}
         )
+        self._known_lemmas = dutch_words("noun", "verb", "adj", "adp", "det")
         # Lemmas as the lexicon spells them (concept words and override targets).
         self._canonical = frozenset(set().union(*lex.words.values()) | set(lex.lemmas.values()))
         self._stop_words = frozenset(STOP_WORDS)
@@ -108,7 +108,8 @@ class Normaliser:
         self.fuzzy = lru_cache(maxsize=8192)(self._fuzzy_uncached)
 
     def is_known(self, word: str) -> bool:
-        return word.isdigit() or word in self._known or word in self._lookup
+        return (word.isdigit() or word in self._known or word in self._lookup
+                or word in self._known_lemmas)
 
     def lemma(self, word: str) -> str:
         if word in self.lex.lemmas:
@@ -226,6 +227,6 @@ class Normaliser:
 
 
 def build(lex: Lexicon | None = None) -> Normaliser:
-    import spacy
+    from bot import dutch
 
-    return Normaliser(lex or lexicon.load(), spacy.blank("nl"))
+    return Normaliser(lex or lexicon.load(), dutch.blank())
