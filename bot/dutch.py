@@ -1,17 +1,15 @@
 """The Dutch language resources of a process, loaded once and shared: spaCy's blank
 Dutch pipeline, and the word forms and lemmas of spacy-lookups-data in a few megabytes.
 
-A `spacy.blank("nl")` takes about 13 MB (its tokenizer rules and vocabulary), and the
-safety detector, the wish topics and the people finder each made their own.
-
-spaCy's own `Table` of the 213,000 Dutch forms (`lemma_lookup`) takes about 70 MB per
-process (a Python dict plus a Bloom filter), and the lemma index (200,000 words by part
-of speech) some 20 MB more as Python sets. The safety normaliser, the wish topics and
-the people finder each loaded their own: about 200 MB of the action server and 100 MB
-of Rasa. Here each list is sorted by the words' hashes into an `array` (8 bytes a word),
-and the words (and lemmas) are packed into a UTF-8 blob with their end offsets. A
-look-up is a binary search on the hash (`bisect`) and a check of the word, a few
-microseconds. Loaded once per process and shared.
+The safety detector, the wish topics and the people finder each made their own: a
+`spacy.blank("nl")` each (about 13 MB after the first), spaCy's `Table` of the 213,000
+Dutch forms (`lemma_lookup`, about 70 MB: a Python dict plus a Bloom filter) in two of
+them, and the lemma index (200,000 words by part of speech) as Python sets in two. Shared
+and packed, they take 66 MB less of the action server and 56 MB less of Rasa
+(ARCHITECTURE.md, Performance, round 6). Here each list is sorted by the words' hashes
+into an `array` (8 bytes a word), and the words (and lemmas) are packed into a UTF-8
+blob with their end offsets. A look-up is a binary search on the hash (`bisect`) and a
+check of the word, a few microseconds.
 
 Standard library and spaCy only: Rasa's environment (`bot.nlu.safety`) uses it too.
 The pipeline's vocabulary is shared: the users only tokenise (`make_doc`, `tokenizer`)
