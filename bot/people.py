@@ -52,7 +52,8 @@ class _Resources:
 
 @functools.lru_cache(maxsize=1)
 def _resources() -> _Resources:
-    """Built on first use (a few seconds: the lemma table is large), then shared."""
+    """Built on first use (a second or two: the Dutch pipeline and word lists, shared with
+    the rest of the process through bot/dutch.py), then shared."""
     data: dict[str, Any] = yaml.safe_load(LEXICON.read_text())
     nlp = dutch.blank()
     variants = {
@@ -66,7 +67,7 @@ def _resources() -> _Resources:
 
 
 def warm_up() -> None:
-    """Load the lexicon and lemma table now rather than on the first answer."""
+    """Load the lexicon and the Dutch word lists now rather than on the first answer."""
     _resources()
 
 
