@@ -26,7 +26,6 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Token
 
 from bot import dutch
-from bot.dutch import WordSet, dutch_words
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "nl_people.yml"
 # A list-like answer: at most this many tokens that are not punctuation or "en".
@@ -47,7 +46,7 @@ class _Resources:
     matcher: PhraseMatcher
     variants: dict[str, str]  # lower-case variant -> role
     not_names: frozenset[str]
-    known_words: WordSet
+    known_words: dutch.WordSet
 
 
 @functools.lru_cache(maxsize=1)
@@ -63,7 +62,7 @@ def _resources() -> _Resources:
     for role, words in data["roles"].items():
         matcher.add(role, [nlp.make_doc(str(word)) for word in words])
     not_names = frozenset(str(w).lower() for w in data["not_names"]) | STOP_WORDS
-    return _Resources(nlp, matcher, variants, not_names, dutch_words("verb", "adj"))
+    return _Resources(nlp, matcher, variants, not_names, dutch.dutch_words("verb", "adj"))
 
 
 def warm_up() -> None:

@@ -18,7 +18,6 @@ import yaml
 from spacy.language import Language
 
 from bot import dutch
-from bot.dutch import LemmaTable, dutch_lemmas
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 GENERAL = "algemeen"
@@ -29,7 +28,7 @@ _MIN_PART = 4
 @dataclass(frozen=True)
 class _Resources:
     nlp: Language
-    lemmas: LemmaTable
+    lemmas: dutch.LemmaTable
     wish_topics: dict[str, frozenset[str]]
     redo_steps: dict[str, frozenset[str]]
 
@@ -49,7 +48,7 @@ def _resources() -> _Resources:
     wish_topics["contact"] = wish_topics["contact"] | frozenset(roles)
     return _Resources(
         nlp=dutch.blank(),
-        lemmas=dutch_lemmas(),
+        lemmas=dutch.dutch_lemmas(),
         wish_topics=wish_topics,
         redo_steps={step: frozenset(words) for step, words in topics["redo_steps"].items()},
     )
