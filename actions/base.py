@@ -160,10 +160,39 @@ class TurnAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
-        return await in_turn(
+        events = await in_turn(
             tracker, dispatcher, lambda turn: self.act(dispatcher, tracker, domain, turn), [],
             keep_replies=self.keep_replies,
         )
+        return changes_only(tracker, events)
+
+
+# Events that leave every slot as it was: a SlotSet may be left out before any other.
+_SLOT_NEUTRAL = frozenset({"slot", "bot"})
+
+
+def changes_only(tracker: Tracker, events: Events) -> Events:
+    """`events` without the SlotSets that set a slot to the value it already has.
+
+    `action_link_chat` empties every interview slot and `action_continue` sets the
+    child's name, age group and link state at every step, nearly always to what they
+    were. Each such event was stored (encrypted), replayed and sent back and forth on
+    every later turn, and changed nothing: the dialogue's states are built from slot
+    values, not from the events that set them. Only the leading run of slot and bot
+    events is looked at; after any other event (a reset, a restart) all are kept."""
+    values = dict(tracker.slots)
+    kept: Events = []
+    for index, event in enumerate(events):
+        kind = event.get("event")
+        if kind not in _SLOT_NEUTRAL:
+            return [*kept, *events[index:]]
+        if kind == "slot":
+            name, value = event.get("name"), event.get("value")
+            if name in values and values[name] == value:
+                continue
+            values[name] = value
+        kept.append(event)
+    return kept
 
 
 Validator = Callable[[Any, CollectingDispatcher, Tracker, dict[str, Any], Turn], dict[str, Any]]
