@@ -160,7 +160,7 @@ class TurnAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
-        events = await in_turn(
+        events: Events = await in_turn(
             tracker, dispatcher, lambda turn: self.act(dispatcher, tracker, domain, turn), [],
             keep_replies=self.keep_replies,
         )
