@@ -675,6 +675,35 @@ def create_x(self: Any, messages: list[Any]) -> Any:
     return vstack(rows)
 
 
+def load_classifier(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """Rasa's `LogisticRegressionClassifier.load`, with the coefficients stored column
+    by column. The classifier multiplies a message's sparse features by the transposed
+    coefficient matrix, and scipy copied that transpose into row order for every
+    message (the whole matrix, to multiply one row). Stored in Fortran order, the
+    transpose already is in row order; the values, and so the sums, are the same."""
+    import numpy as np
+
+    component = _ORIGINALS["load_classifier"].__func__(cls, *args, **kwargs)
+    clf = getattr(component, "clf", None)
+    coef = getattr(clf, "coef_", None)
+    if isinstance(coef, np.ndarray):
+        clf.coef_ = np.asfortranarray(coef)
+    return component
+
+
+_EMPTY_DOMAIN: list[dict[str, Any]] = []
+
+
+def domain_is_empty(self: Any) -> bool:
+    """Rasa's `Domain.is_empty`, with the empty domain made once: Rasa built a whole
+    empty `Domain` to compare with, for every message it parsed."""
+    if not _EMPTY_DOMAIN:
+        from rasa.shared.core.domain import Domain
+
+        _EMPTY_DOMAIN.append(Domain.empty().as_dict())
+    return bool(self.as_dict() == _EMPTY_DOMAIN[0])
+
+
 # Rasa modules that deep-copy values only to hand them to a debug log
 # (`structlogger.debug("...", x=copy.deepcopy(x))`), which runs whether or not debug
 # logging is on: the prediction's events, every action's events, the parse data, the
@@ -715,6 +744,7 @@ def install() -> None:
     from rasa.nlu.classifiers.logistic_regression_classifier import (
         LogisticRegressionClassifier,
     )
+    from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event
     from rasa.shared.core.slots import Slot
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -732,6 +762,9 @@ def install() -> None:
     Slot.__copy__ = copy_slot  # type: ignore[attr-defined]
     DaskGraphRunner.run = run_graph  # type: ignore[method-assign]
     LogisticRegressionClassifier._create_X = create_x  # type: ignore[method-assign]
+    _ORIGINALS["load_classifier"] = LogisticRegressionClassifier.__dict__["load"]
+    LogisticRegressionClassifier.load = classmethod(load_classifier)  # type: ignore[method-assign,assignment]
+    Domain.is_empty = domain_is_empty  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     RulePolicy._prediction_states = rule_prediction_states  # type: ignore[method-assign]
     RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]

@@ -232,7 +232,17 @@ def kept_connections() -> dict:
     return asyncio.run(run())
 
 
+def emptiness() -> list[bool]:
+    """`Domain.is_empty` of an empty domain, of the project's, and of one that only
+    lists an intent."""
+    from rasa.shared.core.domain import Domain
+
+    return [Domain.empty().is_empty(), Domain.load("domain").is_empty(),
+            Domain.from_dict({"intents": ["greet"]}).is_empty(), Domain.empty().is_empty()]
+
+
 action = RemoteAction.__new__(RemoteAction)
+empty_before = emptiness()
 calls_before = call_formats()
 before = verdicts(action)
 events_before = resolved()
@@ -242,7 +252,8 @@ after = verdicts(action)
 events_after = resolved()
 texts_after = interpolated()
 calls_after = call_formats()
-print("PROBE " + json.dumps({"before": before, "after": after,
+empty_after = emptiness()
+print("PROBE " + json.dumps({"empty_before": empty_before, "empty_after": empty_after,"before": before, "after": after,
                               "events_before": events_before, "events_after": events_after,
                               "texts_before": texts_before, "texts_after": texts_after,
                               "bodies": bodies(), "calls_before": calls_before,

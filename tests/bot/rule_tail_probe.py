@@ -66,6 +66,23 @@ def parsed(agent: Agent) -> list:
             for r in results]
 
 
+def exact(agent: Agent) -> list:
+    """Every intent's confidence for the same messages, as exact float text."""
+    async def parse_all() -> list:
+        return [await agent.parse_message(text) for text in [*MESSAGES, *nlu_examples()]]
+
+    return [[[i["name"], repr(i["confidence"])] for i in r.get("intent_ranking", [])]
+            for r in asyncio.run(parse_all())]
+
+
+def classifier_orders(agent: Agent) -> list[bool]:
+    """For each logistic regression classifier in the graph: is its coefficient matrix
+    stored in Fortran order (its transpose in row order)?"""
+    nodes = agent.processor.graph_runner._instantiated_nodes  # type: ignore[union-attr]
+    return [bool(n._component.clf.coef_.flags.f_contiguous) for n in nodes.values()
+            if type(n._component).__name__ == "LogisticRegressionClassifier"]
+
+
 def graph_predictions(agent: Agent, trackers: list[DialogueStateTracker]) -> list:
     """What the processor predicts (the policy graph, through the graph runner) at every
     third step of the conversations."""
@@ -129,13 +146,21 @@ def main(model: str) -> None:
     parsed_after = parsed(agent)
     copies_after = slot_copies(trackers[-1])
     graph_after = graph_predictions(agent, trackers)
+    # A model loaded with the speed-ups in place (the classifier's coefficients in
+    # column order): the same confidences to the last bit, unrounded.
+    exact_before = exact(agent)
+    loaded = Agent.load(model)
+    exact_loaded = exact(loaded)
     tail = speedups._rule_tail(policy)
     longest = max(len(tracker_steps(t)) for t in trackers)
     print("PROBE " + json.dumps({"before": before, "after": after, "tail": tail,
                                  "parsed_before": parsed_before, "parsed_after": parsed_after,
                                  "copies_before": copies_before, "copies_after": copies_after,
                                  "graph_before": graph_before, "graph_after": graph_after,
-                                 "longest": longest, "steps": len(after)}))
+                                 "longest": longest, "steps": len(after),
+                                 "exact_before": exact_before, "exact_loaded": exact_loaded,
+                                 "orders_before": classifier_orders(agent),
+                                 "orders_loaded": classifier_orders(loaded)}))
 
 
 if __name__ == "__main__":

@@ -51,6 +51,11 @@ def test_event_types_resolve_as_rasa_resolves_them():
     assert out["parsed"]["event"] == "slot" and out["parsed"]["value"] == "een hond"
 
 
+def test_an_empty_domain_is_known_as_rasa_knows_it():
+    out = _probe()
+    assert out["empty_after"] == out["empty_before"] == [True, False, False, True]
+
+
 def test_request_bodies_hold_the_same_json():
     assert _probe()["bodies"] == [True, True, True, True]
 
@@ -110,6 +115,11 @@ def test_rule_policy_predicts_the_same_from_the_tail_of_the_states():
     assert out["graph_after"] == out["graph_before"]
     assert out["copies_after"] == out["copies_before"]
     assert all(copy[3] and copy[4] for copy in out["copies_after"])
+    # A model loaded with the speed-ups: the classifier's coefficients in column order,
+    # and every confidence the same to the last bit.
+    assert out["orders_before"] == [False] and out["orders_loaded"] == [True]
+    assert len(out["exact_loaded"]) > 100
+    assert out["exact_loaded"] == out["exact_before"]
 
 
 @pytest.mark.timeout(1500)
