@@ -684,7 +684,7 @@ def load_classifier(cls: Any, *args: Any, **kwargs: Any) -> Any:
     import numpy as np
 
     component = _ORIGINALS["load_classifier"].__func__(cls, *args, **kwargs)
-    clf = getattr(component, "clf", None)
+    clf: Any = getattr(component, "clf", None)
     coef = getattr(clf, "coef_", None)
     if isinstance(coef, np.ndarray):
         clf.coef_ = np.asfortranarray(coef)

@@ -253,7 +253,8 @@ events_after = resolved()
 texts_after = interpolated()
 calls_after = call_formats()
 empty_after = emptiness()
-print("PROBE " + json.dumps({"empty_before": empty_before, "empty_after": empty_after,"before": before, "after": after,
+print("PROBE " + json.dumps({"empty_before": empty_before, "empty_after": empty_after,
+                              "before": before, "after": after,
                               "events_before": events_before, "events_after": events_after,
                               "texts_before": texts_before, "texts_after": texts_after,
                               "bodies": bodies(), "calls_before": calls_before,
