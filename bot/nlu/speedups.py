@@ -28,6 +28,10 @@ Performance). Runs inside Rasa (`.venv-rasa`); installed by the tracker store at
 - Rasa's response interpolation logs an exception, with a rendered traceback, for every
   text with braces that are not a slot: each button payload with entities
   (`/choose{"choice":"all"}`) of every response sent. Same texts, logged at debug.
+- The intent classifier multiplied each message by a transposed copy of its whole
+  coefficient matrix, and every parse built an empty `Domain` to compare with.
+- A form calls its validation action only when there is something to validate
+  (`bot/nlu/form_calls.py`, installed with these).
 """
 
 from __future__ import annotations
@@ -775,4 +779,7 @@ def install() -> None:
 
     for name in DEBUG_LOG_COPIERS:
         importlib.import_module(name).copy = CopiesForDebugLogs()  # type: ignore[attr-defined]
+    from bot.nlu import form_calls
+
+    form_calls.install()
     _INSTALLED = True

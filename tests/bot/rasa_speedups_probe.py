@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 
@@ -241,6 +242,34 @@ def emptiness() -> list[bool]:
             Domain.from_dict({"intents": ["greet"]}).is_empty(), Domain.empty().is_empty()]
 
 
+def form_validation_calls() -> dict:
+    """What `FormAction.validate_slots` hands on to Rasa's own (which calls the action
+    server), with and without slot candidates."""
+    from rasa.core.actions.forms import FormAction
+
+    from bot.nlu import form_calls
+
+    handed_on: list = []
+
+    async def rasas_own(self, candidates, *args, **kwargs):
+        handed_on.append(dict(candidates))
+        return ["validated"]
+
+    original, form_calls._ORIGINAL[0] = form_calls._ORIGINAL[0], rasas_own
+    try:
+        form = FormAction("wish_form", None)
+
+        async def both():
+            return [await form.validate_slots({}, None, None, None, None),
+                    await form.validate_slots({"wish": "een hond"}, None, None, None, None)]
+
+        answers = asyncio.run(both())
+    finally:
+        form_calls._ORIGINAL[0] = original
+    return {"installed": FormAction.validate_slots is form_calls.validate_slots,
+            "answers": answers, "handed_on": handed_on}
+
+
 action = RemoteAction.__new__(RemoteAction)
 empty_before = emptiness()
 calls_before = call_formats()
@@ -254,6 +283,7 @@ texts_after = interpolated()
 calls_after = call_formats()
 empty_after = emptiness()
 print("PROBE " + json.dumps({"empty_before": empty_before, "empty_after": empty_after,
+                              "form_calls": form_validation_calls(),
                               "before": before, "after": after,
                               "events_before": events_before, "events_after": events_after,
                               "texts_before": texts_before, "texts_after": texts_after,

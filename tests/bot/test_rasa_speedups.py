@@ -56,6 +56,13 @@ def test_an_empty_domain_is_known_as_rasa_knows_it():
     assert out["empty_after"] == out["empty_before"] == [True, False, False, True]
 
 
+def test_a_form_calls_its_validation_only_with_slot_candidates():
+    out = _probe()["form_calls"]
+    assert out["installed"]
+    assert out["answers"] == [[], ["validated"]]
+    assert out["handed_on"] == [{"wish": "een hond"}]
+
+
 def test_request_bodies_hold_the_same_json():
     assert _probe()["bodies"] == [True, True, True, True]
 
