@@ -341,6 +341,25 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
 
+    async def create_tracker(
+        self, sender_id: str, append_action_listen: bool = True
+    ) -> DialogueStateTracker:
+        """Rasa's `create_tracker`, which Rasa calls only when `retrieve` found no
+        tracker: with a domain, that means no row of this conversation is stored (a
+        read returns every stored conversation, from its latest session on). So none
+        of the new tracker's events is stored yet; Rasa's save counted the rows with a
+        query of its own to find that out, on every conversation's first message."""
+        from rasa.shared.core.constants import ACTION_LISTEN_NAME
+        from rasa.shared.core.events import ActionExecuted
+
+        tracker = self.init_tracker(sender_id)
+        if append_action_listen:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        if self.domain:
+            setattr(tracker, STORED, 0)
+        await self.save(tracker)
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         key = self.codec.sender_key(tracker.sender_id)

@@ -100,6 +100,36 @@ async def main(db_path: str) -> dict:
     fresh.update(UserUttered("opnieuw", {"name": "inform", "confidence": 1.0}))
     await one.save(fresh)
     out["after_new_turn"] = _texts(await one.retrieve(sender))
+
+    # A conversation's first message: Rasa creates the tracker (nothing stored, so no
+    # count of stored rows), here too for a conversation erased before, then saves the
+    # session start and the turn. Every event is stored once.
+    counted: list[str] = []
+    rasas_count = EncryptedSQLTrackerStore._additional_events
+
+    def counting(self, session, tracker):  # type: ignore[no-untyped-def]
+        counted.append(tracker.sender_id)
+        return rasas_count(self, session, tracker)
+
+    EncryptedSQLTrackerStore._additional_events = counting  # type: ignore[method-assign]
+    firsts = []
+    for new_sender in ("web-first-message", sender):
+        if new_sender == sender:
+            with two.engine.begin() as conn:
+                tracker_events.erase(conn, [two.codec.sender_key(sender)])
+        created = await one.get_or_create_tracker(new_sender)
+        created.update(SessionStarted())
+        created.update(UserUttered("/start", {"name": "link_chat", "confidence": 1.0}))
+        await one.save(created)
+        created.update(BotUttered("welkom"))
+        await one.save(created)
+        with one.engine.connect() as conn:
+            rows = len(conn.execute(tracker_events.events.select().where(
+                tracker_events.events.c.sender_id == one.codec.sender_key(new_sender))
+            ).fetchall())
+        firsts.append([rows, len(created.events), _texts(await one.retrieve(new_sender))])
+    out["first_messages"] = firsts
+    out["counted"] = counted
     return out
 
 
