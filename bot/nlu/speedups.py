@@ -695,17 +695,17 @@ def load_classifier(cls: Any, *args: Any, **kwargs: Any) -> Any:
     return component
 
 
-_EMPTY_DOMAIN: list[dict[str, Any]] = []
+@functools.cache
+def _empty_domain() -> dict[str, Any]:
+    from rasa.shared.core.domain import Domain
+
+    return Domain.empty().as_dict()  # type: ignore[no-any-return]
 
 
 def domain_is_empty(self: Any) -> bool:
     """Rasa's `Domain.is_empty`, with the empty domain made once: Rasa built a whole
     empty `Domain` to compare with, for every message it parsed."""
-    if not _EMPTY_DOMAIN:
-        from rasa.shared.core.domain import Domain
-
-        _EMPTY_DOMAIN.append(Domain.empty().as_dict())
-    return bool(self.as_dict() == _EMPTY_DOMAIN[0])
+    return bool(self.as_dict() == _empty_domain())
 
 
 # Rasa modules that deep-copy values only to hand them to a debug log

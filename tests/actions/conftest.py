@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from actions import deps
 from bot import invites
+from bot.age import age_group
 from bot.domain import load_domain
 from bot.pseudonym import sender_hash
 from bot.settings import Settings
@@ -74,6 +75,17 @@ def responses(dispatcher: CollectingDispatcher) -> list[str]:
 
 def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def new_invite(sessions: Any, settings: Settings, age: int) -> str:
+    """A new child of this age (no caseworker) and the code of its invite."""
+    code = invites.new_code()
+    with sessions.begin() as session:
+        child = repo.create_child(session=session, display_name=None, age=age,
+                                  age_group=age_group(age), caseworker=None)
+        repo.create_invite(session=session, child=child, ttl=timedelta(days=14),
+                           code_hash=invites.code_hash(settings.pseudonym_secret, code))
+    return code
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and the slots come out exactly as they would with every event."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 from typing import Any
 
 from rasa_sdk.events import AllSlotsReset, BotUttered, FollowupAction, SlotSet
@@ -14,8 +13,7 @@ from actions.base import changes_only, in_turn
 from actions.flow import ActionContinue
 from actions.link import ActionLinkChat
 from bot import invites
-from bot.storage import repo
-from tests.actions.conftest import load_tracker, slot_events
+from tests.actions.conftest import load_tracker, new_invite, slot_events
 
 
 def _apply(slots: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,12 +86,7 @@ async def test_linking_a_new_chat_sends_only_what_changes(configured, settings, 
     empty = dict.fromkeys(domain["slots"])
 
     def new_chat(sender: str) -> Any:
-        code = invites.new_code()
-        with configured.begin() as session:
-            child = repo.create_child(session=session, display_name=None, age=15,
-                                      age_group="14-18", caseworker=None)
-            repo.create_invite(session=session, child=child, ttl=timedelta(days=14),
-                               code_hash=invites.code_hash(settings.pseudonym_secret, code))
+        code = new_invite(configured, settings, age=15)
         return load_tracker(
             sender_id=sender, intent="link_chat", text=f"/start {code}", active_loop={},
             entities=[{"entity": "invite_code", "value": invites.normalise(code)}],

@@ -20,6 +20,13 @@ def _texts(tracker) -> list[str]:  # type: ignore[no-untyped-def]
     return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
 
 
+def _rows(store: EncryptedSQLTrackerStore, sender: str) -> int:
+    """How many events of this conversation are stored."""
+    with store.engine.connect() as conn:
+        return len(conn.execute(tracker_events.events.select().where(
+            tracker_events.events.c.sender_id == store.codec.sender_key(sender))).fetchall())
+
+
 async def main(db_path: str) -> dict:
     url = f"sqlite:///{db_path}"
     out: dict = {}
@@ -70,10 +77,7 @@ async def main(db_path: str) -> dict:
     out["session_events"] = [len((await one.retrieve(sender)).events), rasa_count]
     out["all_sessions"] = len((await one.retrieve_full_tracker(sender)).events) > rasa_count
     # Every event stored once, whichever way the store knew what was new.
-    with one.engine.connect() as conn:
-        stored_rows = conn.execute(tracker_events.events.select().where(
-            tracker_events.events.c.sender_id == one.codec.sender_key(sender))).fetchall()
-    out["rows_match"] = [len(stored_rows),
+    out["rows_match"] = [_rows(one, sender),
                          len((await one.retrieve_full_tracker(sender)).events)]
 
     # Erased elsewhere (the app's "vergeet mij"), then a new turn: nothing old is served.
@@ -88,10 +92,8 @@ async def main(db_path: str) -> dict:
     await one.save(again)
     again.update(BotUttered("welkom terug"))
     await one.save(again)
-    with one.engine.connect() as conn:
-        rows_now = len(conn.execute(tracker_events.events.select().where(
-            tracker_events.events.c.sender_id == one.codec.sender_key(sender))).fetchall())
-    out["twice_rows"] = [rows_now, len((await one.retrieve_full_tracker(sender)).events),
+    out["twice_rows"] = [_rows(one, sender),
+                         len((await one.retrieve_full_tracker(sender)).events),
                          _texts(await one.retrieve(sender))]
     with two.engine.begin() as conn:
         tracker_events.erase(conn, [two.codec.sender_key(sender)])
@@ -123,11 +125,8 @@ async def main(db_path: str) -> dict:
         await one.save(created)
         created.update(BotUttered("welkom"))
         await one.save(created)
-        with one.engine.connect() as conn:
-            rows = len(conn.execute(tracker_events.events.select().where(
-                tracker_events.events.c.sender_id == one.codec.sender_key(new_sender))
-            ).fetchall())
-        firsts.append([rows, len(created.events), _texts(await one.retrieve(new_sender))])
+        firsts.append([_rows(one, new_sender), len(created.events),
+                       _texts(await one.retrieve(new_sender))])
     out["first_messages"] = firsts
     out["counted"] = counted
     return out

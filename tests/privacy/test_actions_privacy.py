@@ -21,7 +21,7 @@ from bot.settings import Settings, load_settings
 from bot.storage import migrate, repo
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import LinkAttempt, Wish, utcnow
-from tests.actions.conftest import load_tracker, responses, slot_events
+from tests.actions.conftest import load_tracker, new_invite, responses, slot_events
 from tests.conftest import make_test_env
 from tests.privacy.conftest import plant_child
 
@@ -47,13 +47,7 @@ def limited(tmp_path: Path):
 
 
 def _new_invite(settings: Settings, sessions) -> str:
-    code = invites.new_code()
-    with sessions.begin() as session:
-        child = repo.create_child(session=session, display_name=None, age=16,
-                                  age_group="14-18", caseworker=None)
-        repo.create_invite(session=session, child=child, ttl=timedelta(days=14),
-                           code_hash=invites.code_hash(settings.pseudonym_secret, code))
-    return code
+    return new_invite(sessions, settings, age=16)
 
 
 async def _try_code(sender: str, code: str,
