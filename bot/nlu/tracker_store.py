@@ -229,6 +229,50 @@ def _since_last_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in events if (e.get("timestamp") or 0) >= start]
 
 
+def new_tracker(store: Any, primary: Any, sender_id: str,
+                append_action_listen: bool) -> DialogueStateTracker:
+    """A conversation's new tracker, made as Rasa's `TrackerStore.create_tracker` makes
+    it, by `store`. Rasa creates one only when `retrieve` found no tracker: with a
+    domain, that means no row of this conversation is stored (a read returns every
+    stored conversation, from its latest session on), so none of its events is stored
+    yet. Rasa's save counted the rows with a query to find that out, on every
+    conversation's first message."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.events import ActionExecuted
+
+    tracker: DialogueStateTracker = store.init_tracker(sender_id)
+    if append_action_listen:
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    if primary.domain:
+        setattr(tracker, STORED, 0)
+    return tracker
+
+
+def create_through_failsafe() -> None:
+    """Rasa's agent wraps the configured store in `FailSafeTrackerStore`
+    (rasa/core/agent.py, `_create_tracker_store`), whose `create_tracker` is
+    `TrackerStore`'s own: it never reached ours. With our store inside, the new tracker
+    is now made as ours makes it, and saved as before through the wrapper (the primary
+    store, or Rasa's in-memory fallback when that fails)."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    rasas = FailSafeTrackerStore.create_tracker
+    if getattr(rasas, "_mijnstem", False):
+        return
+
+    async def create_tracker(self: Any, sender_id: str,
+                             append_action_listen: bool = True) -> DialogueStateTracker:
+        primary = self._tracker_store
+        if not isinstance(primary, EncryptedSQLTrackerStore):
+            return await rasas(self, sender_id, append_action_listen)
+        tracker = new_tracker(self, primary, sender_id, append_action_listen)
+        await self.save(tracker)
+        return tracker
+
+    create_tracker._mijnstem = True  # type: ignore[attr-defined]
+    FailSafeTrackerStore.create_tracker = create_tracker  # type: ignore[method-assign]
+
+
 def _codec_from_environment() -> tracker_events.EventCodec:
     keys = [k.strip() for k in os.environ.get("MIJNSTEM_ENCRYPTION_KEYS", "").split(",")]
     keys = [k for k in keys if k]
@@ -250,6 +294,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         log_privacy.install()
         speedups.install()
+        create_through_failsafe()
         self.codec = _codec_from_environment()
         self.cache = _EventCache()
         self.trackers = _TrackerCache()
@@ -338,25 +383,22 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             stored = self.cache.events(session.connection(), key, self.codec)
         events = stored if fetch_events_from_all_sessions else _since_last_session(stored)
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if len(tracker.events) == len(events):
+                # Exactly the stored events (Rasa's save would count them with a query
+                # of its own): a tracker rebuilt here, such as every conversation's
+                # second turn, whose first tracker began before its session started.
+                setattr(tracker, STORED, len(events))
+            return tracker
         return None
 
     async def create_tracker(
         self, sender_id: str, append_action_listen: bool = True
     ) -> DialogueStateTracker:
         """Rasa's `create_tracker`, which Rasa calls only when `retrieve` found no
-        tracker: with a domain, that means no row of this conversation is stored (a
-        read returns every stored conversation, from its latest session on). So none
-        of the new tracker's events is stored yet; Rasa's save counted the rows with a
-        query of its own to find that out, on every conversation's first message."""
-        from rasa.shared.core.constants import ACTION_LISTEN_NAME
-        from rasa.shared.core.events import ActionExecuted
-
-        tracker = self.init_tracker(sender_id)
-        if append_action_listen:
-            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-        if self.domain:
-            setattr(tracker, STORED, 0)
+        tracker (the store itself, or `FailSafeTrackerStore` around it: see
+        `create_through_failsafe`)."""
+        tracker = new_tracker(self, self, sender_id, append_action_listen)
         await self.save(tracker)
         return tracker
 
@@ -397,14 +439,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 conn.execute(table.insert(), [row for row, _ in written])
                 # This conversation's newest rows are these: its turns are handled one
                 # at a time (Rasa's lock store), so nobody else writes them meanwhile.
-                ids = sorted(conn.execute(
-                    sa.select(table.c.id).where(table.c.sender_id == key)
+                # The window function counts all of its rows in the same query.
+                newest = conn.execute(
+                    sa.select(table.c.id, sa.func.count().over())
+                    .where(table.c.sender_id == key)
                     .order_by(table.c.id.desc()).limit(len(written))
-                ).scalars())
-            rows, top = conn.execute(
-                sa.select(sa.func.count(), sa.func.max(table.c.id))
-                .where(table.c.sender_id == key)
-            ).one()
+                ).all()
+                ids = sorted(int(row[0]) for row in newest)
+                rows, top = newest[0][1], ids[-1]
+            else:
+                rows, top = conn.execute(
+                    sa.select(sa.func.count(), sa.func.max(table.c.id))
+                    .where(table.c.sender_id == key)
+                ).one()
             session.commit()
         if erased is None:
             # All of this tracker's events are stored now: a second save of the same

@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import EventVerbosity
 
@@ -105,7 +106,10 @@ async def main(db_path: str) -> dict:
 
     # A conversation's first message: Rasa creates the tracker (nothing stored, so no
     # count of stored rows), here too for a conversation erased before, then saves the
-    # session start and the turn. Every event is stored once.
+    # session start and the turn. Every event is stored once. Rasa's agent wraps the
+    # store in FailSafeTrackerStore, which creates the tracker: so does the probe. The
+    # second turn gets a tracker rebuilt from the rows (the first one's opening
+    # action_listen came before its session), which knows what is stored too.
     counted: list[str] = []
     rasas_count = EncryptedSQLTrackerStore._additional_events
 
@@ -114,19 +118,26 @@ async def main(db_path: str) -> dict:
         return rasas_count(self, session, tracker)
 
     EncryptedSQLTrackerStore._additional_events = counting  # type: ignore[method-assign]
+    failsafe = FailSafeTrackerStore(one)
     firsts = []
     for new_sender in ("web-first-message", sender):
         if new_sender == sender:
             with two.engine.begin() as conn:
                 tracker_events.erase(conn, [two.codec.sender_key(sender)])
-        created = await one.get_or_create_tracker(new_sender)
+        created = await failsafe.get_or_create_tracker(new_sender)
         created.update(SessionStarted())
         created.update(UserUttered("/start", {"name": "link_chat", "confidence": 1.0}))
-        await one.save(created)
+        await failsafe.save(created)
         created.update(BotUttered("welkom"))
-        await one.save(created)
-        firsts.append([_rows(one, new_sender), len(created.events),
-                       _texts(await one.retrieve(new_sender))])
+        await failsafe.save(created)
+        first = [_rows(one, new_sender), len(created.events),
+                 _texts(await failsafe.retrieve(new_sender))]
+        second = await failsafe.get_or_create_tracker(new_sender)
+        rebuilt = second is not created
+        second.update(UserUttered("hoi", {"name": "greet", "confidence": 1.0}))
+        await failsafe.save(second)
+        firsts.append([*first, rebuilt, _rows(one, new_sender), len(second.events),
+                       _texts(await failsafe.retrieve(new_sender))])
     out["first_messages"] = firsts
     out["counted"] = counted
     return out
