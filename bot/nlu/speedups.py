@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 _INSTALLED = False
@@ -339,25 +340,69 @@ def rule_prediction_states(
         return Policy._prediction_states(  # type: ignore[no-any-return]
             self, tracker, domain, use_text_for_last_user_input, rule_only_data)
     events = tracker.applied_events()
-    total = 1 + sum(1 for event in events if isinstance(event, ActionExecuted))
+    memo = tracker.__dict__.get(RULE_STATES)
+    if (memo is None or memo.domain is not domain
+            or memo.rule_tracker != tracker.is_rule_tracker
+            or not _begins_with(events, memo.events)):
+        memo = None
+    done = len(memo.events) if memo is not None else 0
+    actions = memo.actions if memo is not None else 0
+    total = 1 + actions + sum(1 for event in events[done:] if isinstance(event, ActionExecuted))
     first = total - _rule_tail(self)
     if first <= 0:
         return Policy._prediction_states(  # type: ignore[no-any-return]
             self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+    if memo is None:
+        memo = _RuleStates(domain, tracker.is_rule_tracker, [], tracker.init_copy(), 0, {})
+        tracker.__dict__[RULE_STATES] = memo
     # Domain.states_for_tracker_history over DialogueStateTracker.generate_all_prior_trackers,
-    # with no rule-only turns ignored (the RulePolicy's data is ML and rules).
-    states = TailStates()
-    prior = tracker.init_copy()
-    index = 0
-    for event in events:
+    # with no rule-only turns ignored (the RulePolicy's data is ML and rules), carried
+    # on from where this tracker's last prediction left off.
+    prior = memo.prior
+    for event in events[done:]:
         if isinstance(event, ActionExecuted):
-            if index >= first:
-                states.append(domain._clean_state(domain.get_active_state(prior)))
-            index += 1
+            if memo.actions >= first:
+                memo.states[memo.actions] = domain._clean_state(domain.get_active_state(prior))
+            memo.actions += 1
         prior.update(event)
+        memo.events.append(event)
+    for index in [index for index in memo.states if index < first]:
+        del memo.states[index]
+    states = TailStates(_copy_state(memo.states[index]) for index in range(first, memo.actions))
     states.append(domain._clean_state(domain.get_active_state(prior)))
     featurizer._choose_last_user_input([states], use_text_for_last_user_input)
     return states
+
+
+RULE_STATES = "_mijnstem_rule_states"  # where a tracker keeps its _RuleStates
+
+
+@dataclass
+class _RuleStates:
+    """What `rule_prediction_states` worked out for a tracker, to carry on from at its
+    next prediction (two to five per message, each of which replayed the whole
+    conversation into a new tracker and built the states of its tail again). Valid for
+    a tracker whose applied events begin with `events`, the same objects: the state
+    before an action depends only on the events before it. A revert, a restart or a
+    new session changes the applied events, and the states are built anew."""
+
+    domain: Any
+    rule_tracker: bool
+    events: list[Any]  # the applied events replayed into `prior`
+    prior: Any  # a new tracker (init_copy) with those events applied
+    actions: int  # how many of them are ActionExecuted
+    states: dict[int, Any]  # the state before the action with this index (the newest)
+
+
+def _begins_with(events: list[Any], start: list[Any]) -> bool:
+    return len(events) >= len(start) and all(
+        a is b for a, b in zip(events, start, strict=False))
+
+
+def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A state as `_clean_state` makes it (sub-states of plain values and tuples), for
+    the policy to change as it likes (`_choose_last_user_input` does, on the last)."""
+    return {key: dict(value) for key, value in state.items()}
 
 
 def _rule_index(
@@ -463,7 +508,7 @@ TRACKER_FIELDS = frozenset({
     "_max_event_history", "events", "sender_id", "slots", "sender_source",
     "is_rule_tracker", "_paused", "followup_action", "latest_action", "latest_message",
     "latest_bot_utterance", "active_loop", "model_id", "assistant_id",
-    "_mijnstem_stored_events", APPLIED,
+    "_mijnstem_stored_events", APPLIED, RULE_STATES,
 })
 
 

@@ -97,6 +97,50 @@ def graph_predictions(agent: Agent, trackers: list[DialogueStateTracker]) -> lis
     return out
 
 
+def live_predictions(policy: RulePolicy, trackers: list[DialogueStateTracker],
+                     domain: object, rule_only_data: dict) -> dict:
+    """Each conversation run on one growing tracker, as Rasa's processor runs a turn:
+    the states and predictions at every step, from the states carried on between
+    predictions and from a new tracker made of the same events (nothing carried on).
+    Also with a revert, an undone action, a restart and a new session inserted."""
+    from rasa.shared.core.events import (
+        ActionReverted,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+    )
+
+    def states_and_prediction(tracker: DialogueStateTracker) -> list:
+        states = policy._prediction_states(tracker, domain, rule_only_data=rule_only_data)
+        prediction = policy.predict_action_probabilities(
+            tracker, domain, rule_only_data=rule_only_data)
+        return [[sorted((k, sorted(v.items())) for k, v in state.items())
+                 for state in states],
+                [round(p, 6) for p in prediction.probabilities],
+                [e.as_dict()["event"] for e in prediction.events], prediction.hide_rule_turn]
+
+    conversations = [list(t.events) for t in trackers]
+    long = conversations[-1]
+    edits = [UserUtteranceReverted(), ActionReverted(), Restarted(), SessionStarted()]
+    edited = list(long)
+    for n, edit in enumerate(edits):
+        at = (n + 1) * len(long) // (len(edits) + 1)
+        edited[at:at] = [edit]
+    conversations.append(edited)
+    live_out, fresh_out, carried = [], [], 0
+    for events in conversations:
+        live = DialogueStateTracker.from_events("live", [], trackers[0].slots.values())
+        for index, event in enumerate(events):
+            if isinstance(event, ActionExecuted) and index:
+                carried += speedups.RULE_STATES in live.__dict__
+                live_out.append(states_and_prediction(live))
+                fresh = DialogueStateTracker.from_events(
+                    "live", events[:index], trackers[0].slots.values())
+                fresh_out.append(states_and_prediction(fresh))
+            live.update(event)
+    return {"live": live_out, "fresh": fresh_out, "carried": carried}
+
+
 def slot_copies(tracker: DialogueStateTracker) -> list:
     """A tracker made from another: its slots are copies (not the same objects) with the
     same class and values."""
@@ -146,6 +190,7 @@ def main(model: str) -> None:
     parsed_after = parsed(agent)
     copies_after = slot_copies(trackers[-1])
     graph_after = graph_predictions(agent, trackers)
+    live = live_predictions(policy, trackers, domain, rule_only_data)
     # A model loaded with the speed-ups in place (the classifier's coefficients in
     # column order): the same confidences to the last bit, unrounded.
     exact_before = exact(agent)
@@ -158,6 +203,8 @@ def main(model: str) -> None:
                                  "copies_before": copies_before, "copies_after": copies_after,
                                  "graph_before": graph_before, "graph_after": graph_after,
                                  "longest": longest, "steps": len(after),
+                                 "live": live["live"], "live_fresh": live["fresh"],
+                                 "carried": live["carried"],
                                  "exact_before": exact_before, "exact_loaded": exact_loaded,
                                  "orders_before": classifier_orders(agent),
                                  "orders_loaded": classifier_orders(loaded)}))

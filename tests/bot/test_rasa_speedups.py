@@ -120,6 +120,11 @@ def test_rule_policy_predicts_the_same_from_the_tail_of_the_states():
     # The processor's predictions through the policy graph: as Rasa's own (dask) ones.
     assert len(out["graph_after"]) > 300
     assert out["graph_after"] == out["graph_before"]
+    # One growing tracker per conversation (with a revert, an undone action, a restart
+    # and a new session in one): the states carried on between predictions are those
+    # of a new tracker made of the same events, and so are the predictions.
+    assert len(out["live"]) > 1000 and out["carried"] > 500
+    assert out["live"] == out["live_fresh"]
     assert out["copies_after"] == out["copies_before"]
     assert all(copy[3] and copy[4] for copy in out["copies_after"])
     # A model loaded with the speed-ups: the classifier's coefficients in column order,
