@@ -273,6 +273,10 @@ def create_through_failsafe() -> None:
     FailSafeTrackerStore.create_tracker = create_tracker  # type: ignore[method-assign]
 
 
+def _moment(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _codec_from_environment() -> tracker_events.EventCodec:
     keys = [k.strip() for k in os.environ.get("MIJNSTEM_ENCRYPTION_KEYS", "").split(",")]
     keys = [k for k in keys if k]
@@ -402,56 +406,68 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         await self.save(tracker)
         return tracker
 
+    def _write(self, conn: Any, key: str, new_events: list[Any]) -> tuple[
+            list[tuple[dict[str, Any], str]], list[int], int, int | None, float | None]:
+        """Store `new_events` of the conversation `key`. Returns the rows written (row,
+        plaintext), their ids, the conversation's row count and highest id after, and
+        when it was erased (None: never), all read back in one query."""
+        table = tracker_events.events
+        erased = (sa.select(tracker_events.erased_sender.c.erased_at)
+                  .where(tracker_events.erased_sender.c.sender_id == key)
+                  .scalar_subquery())
+        written = [self.codec.row_and_text(key, event.as_dict()) for event in new_events]
+        if not written:
+            rows, top, erased_at = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(table.c.id), erased)
+                .where(table.c.sender_id == key)
+            ).one()
+            return written, [], int(rows), top, _moment(erased_at)
+        conn.execute(table.insert(), [row for row, _ in written])
+        # This conversation's newest rows are these: its turns are handled one at a
+        # time (Rasa's lock store), so nobody else writes them meanwhile. The window
+        # function counts all of its rows in the same query.
+        newest = conn.execute(
+            sa.select(table.c.id, sa.func.count().over(), erased)
+            .where(table.c.sender_id == key)
+            .order_by(table.c.id.desc()).limit(len(written))
+        ).all()
+        ids = sorted(int(row[0]) for row in newest)
+        return written, ids, int(newest[0][1]), ids[-1], _moment(newest[0][2])
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         key = self.codec.sender_key(tracker.sender_id)
         with self.session_scope() as session:
             conn = session.connection()
-            erased = tracker_events.erased_at(conn, key)
+            stored = getattr(tracker, STORED, None)
+            if isinstance(stored, int) and 0 <= stored <= len(tracker.events):
+                # A tracker saved before by this store (and, on a later turn, handed
+                # back by the cache only while its rows were untouched), or rebuilt
+                # from its rows: its first `stored` events are in the table, so the
+                # rest is new. Rasa counts the rows since the latest stored session
+                # start instead, which stores a tracker that has just started a
+                # session twice over.
+                new_events = list(tracker.events)[stored:]
+            else:
+                new_events = list(self._additional_events(session, tracker))
+            written, ids, rows, top, erased = self._write(conn, key, new_events)
             first = tracker.events[0].timestamp if tracker.events else None
             if erased is not None and first is not None and first <= erased:
                 # This tracker was read before its conversation was erased (the child
                 # confirmed "vergeet mij" in this very turn, or a caseworker ran
                 # `forget` meanwhile). Keep only what happened after the erasure; the
                 # rewrite is idempotent, so a second save in the same turn is safe.
+                # (The erasure is rare: it is learnt from the same query as the new
+                # rows' ids, and what was just written goes with the rest.)
                 conn.execute(
                     tracker_events.events.delete().where(
                         tracker_events.events.c.sender_id == key
                     )
                 )
-                new_events = [e for e in tracker.events if (e.timestamp or 0) > erased]
+                written, ids, rows, top, _ = self._write(
+                    conn, key, [e for e in tracker.events if (e.timestamp or 0) > erased])
             else:
                 erased = None
-                stored = getattr(tracker, STORED, None)
-                if isinstance(stored, int) and 0 <= stored <= len(tracker.events):
-                    # A tracker saved before by this store (and, on a later turn, handed
-                    # back by the cache only while its rows were untouched): its first
-                    # `stored` events are in the table, so the rest is new. Rasa counts
-                    # the rows since the latest stored session start instead, which
-                    # stores a tracker that has just started a session twice over.
-                    new_events = list(tracker.events)[stored:]
-                else:
-                    new_events = list(self._additional_events(session, tracker))
-            table = tracker_events.events
-            written = [self.codec.row_and_text(key, event.as_dict()) for event in new_events]
-            ids: list[int] = []
-            if written:
-                conn.execute(table.insert(), [row for row, _ in written])
-                # This conversation's newest rows are these: its turns are handled one
-                # at a time (Rasa's lock store), so nobody else writes them meanwhile.
-                # The window function counts all of its rows in the same query.
-                newest = conn.execute(
-                    sa.select(table.c.id, sa.func.count().over())
-                    .where(table.c.sender_id == key)
-                    .order_by(table.c.id.desc()).limit(len(written))
-                ).all()
-                ids = sorted(int(row[0]) for row in newest)
-                rows, top = newest[0][1], ids[-1]
-            else:
-                rows, top = conn.execute(
-                    sa.select(sa.func.count(), sa.func.max(table.c.id))
-                    .where(table.c.sender_id == key)
-                ).one()
             session.commit()
         if erased is None:
             # All of this tracker's events are stored now: a second save of the same
