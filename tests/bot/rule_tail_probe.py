@@ -75,6 +75,31 @@ def exact(agent: Agent) -> list:
             for r in asyncio.run(parse_all())]
 
 
+def feature_matrices(agent: Agent) -> list:
+    """The intent classifier's input matrix for each of the same messages: dtype,
+    values (exact), column indices and row starts."""
+    from rasa.nlu.classifiers.logistic_regression_classifier import (
+        LogisticRegressionClassifier,
+    )
+
+    made = []
+    create = LogisticRegressionClassifier._create_X
+
+    def keep(self, messages):  # type: ignore[no-untyped-def]
+        matrix = create(self, messages)
+        made.append([str(matrix.dtype), str(matrix.indices.dtype), list(matrix.shape),
+                     [repr(v) for v in matrix.data], matrix.indices.tolist(),
+                     matrix.indptr.tolist()])
+        return matrix
+
+    LogisticRegressionClassifier._create_X = keep  # type: ignore[method-assign]
+    try:
+        exact(agent)
+    finally:
+        LogisticRegressionClassifier._create_X = create  # type: ignore[method-assign]
+    return made
+
+
 def classifier_orders(agent: Agent) -> list[bool]:
     """For each logistic regression classifier in the graph: is its coefficient matrix
     stored in Fortran order (its transpose in row order)?"""
@@ -185,7 +210,10 @@ def main(model: str) -> None:
     parsed_before = parsed(agent)
     copies_before = slot_copies(trackers[-1])
     graph_before = graph_predictions(agent, trackers)
+    exact_rasa = exact(agent)
+    matrices_rasa = feature_matrices(agent)
     speedups.install()
+    matrices_after = feature_matrices(agent)
     after = predictions(policy, trackers, domain, rule_only_data)
     parsed_after = parsed(agent)
     copies_after = slot_copies(trackers[-1])
@@ -206,6 +234,8 @@ def main(model: str) -> None:
                                  "live": live["live"], "live_fresh": live["fresh"],
                                  "carried": live["carried"],
                                  "exact_before": exact_before, "exact_loaded": exact_loaded,
+                                 "exact_rasa": exact_rasa, "matrices_rasa": matrices_rasa,
+                                 "matrices_after": matrices_after,
                                  "orders_before": classifier_orders(agent),
                                  "orders_loaded": classifier_orders(loaded)}))
 

@@ -131,7 +131,10 @@ def test_rule_policy_predicts_the_same_from_the_tail_of_the_states():
     # and every confidence the same to the last bit.
     assert out["orders_before"] == [False] and out["orders_loaded"] == [True]
     assert len(out["exact_loaded"]) > 100
-    assert out["exact_loaded"] == out["exact_before"]
+    assert out["exact_loaded"] == out["exact_before"] == out["exact_rasa"]
+    # The classifier's input, built at once: the matrix Rasa's joins made, entry by entry.
+    assert len(out["matrices_after"]) > 100
+    assert out["matrices_after"] == out["matrices_rasa"]
 
 
 @pytest.mark.timeout(1500)
