@@ -232,11 +232,14 @@ def _since_last_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def new_tracker(store: Any, primary: Any, sender_id: str,
                 append_action_listen: bool) -> DialogueStateTracker:
     """A conversation's new tracker, made as Rasa's `TrackerStore.create_tracker` makes
-    it, by `store`. Rasa creates one only when `retrieve` found no tracker: with a
-    domain, that means no row of this conversation is stored (a read returns every
-    stored conversation, from its latest session on), so none of its events is stored
-    yet. Rasa's save counted the rows with a query to find that out, on every
-    conversation's first message."""
+    it, by `store`, but not saved yet. Rasa creates one only when `retrieve` found no
+    tracker: with a domain, that means no row of this conversation is stored (a read
+    returns every stored conversation, from its latest session on), so none of its
+    events is stored yet. Rasa saved the new tracker at once (its opening
+    `action_listen` alone: a transaction per conversation's first message) and then
+    counted the stored rows with a query at the end of the turn; the turn's save now
+    stores all of it. A turn that fails before that save leaves nothing stored, as it
+    left a conversation with nothing in it before."""
     from rasa.shared.core.constants import ACTION_LISTEN_NAME
     from rasa.shared.core.events import ActionExecuted
 
@@ -252,8 +255,9 @@ def create_through_failsafe() -> None:
     """Rasa's agent wraps the configured store in `FailSafeTrackerStore`
     (rasa/core/agent.py, `_create_tracker_store`), whose `create_tracker` is
     `TrackerStore`'s own: it never reached ours. With our store inside, the new tracker
-    is now made as ours makes it, and saved as before through the wrapper (the primary
-    store, or Rasa's in-memory fallback when that fails)."""
+    is now made as ours makes it (`new_tracker`), and saved with the turn through the
+    wrapper, as before (the primary store, or Rasa's in-memory fallback when that
+    fails)."""
     from rasa.core.tracker_store import FailSafeTrackerStore
 
     rasas = FailSafeTrackerStore.create_tracker
@@ -265,9 +269,7 @@ def create_through_failsafe() -> None:
         primary = self._tracker_store
         if not isinstance(primary, EncryptedSQLTrackerStore):
             return await rasas(self, sender_id, append_action_listen)
-        tracker = new_tracker(self, primary, sender_id, append_action_listen)
-        await self.save(tracker)
-        return tracker
+        return new_tracker(self, primary, sender_id, append_action_listen)
 
     create_tracker._mijnstem = True  # type: ignore[attr-defined]
     FailSafeTrackerStore.create_tracker = create_tracker  # type: ignore[method-assign]
@@ -402,9 +404,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         """Rasa's `create_tracker`, which Rasa calls only when `retrieve` found no
         tracker (the store itself, or `FailSafeTrackerStore` around it: see
         `create_through_failsafe`)."""
-        tracker = new_tracker(self, self, sender_id, append_action_listen)
-        await self.save(tracker)
-        return tracker
+        return new_tracker(self, self, sender_id, append_action_listen)
 
     def _write(self, conn: Any, key: str, new_events: list[Any]) -> tuple[
             list[tuple[dict[str, Any], str]], list[int], int, int | None, float | None]:

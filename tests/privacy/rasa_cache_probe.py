@@ -106,7 +106,8 @@ async def main(db_path: str) -> dict:
 
     # A conversation's first message: Rasa creates the tracker (nothing stored, so no
     # count of stored rows), here too for a conversation erased before, then saves the
-    # session start and the turn. Every event is stored once. Rasa's agent wraps the
+    # session start and the turn. Every event is stored once, with the turn: creating
+    # the tracker stores nothing. Rasa's agent wraps the
     # store in FailSafeTrackerStore, which creates the tracker: so does the probe. The
     # second turn gets a tracker rebuilt from the rows (the first one's opening
     # action_listen came before its session), which knows what is stored too.
@@ -125,6 +126,7 @@ async def main(db_path: str) -> dict:
             with two.engine.begin() as conn:
                 tracker_events.erase(conn, [two.codec.sender_key(sender)])
         created = await failsafe.get_or_create_tracker(new_sender)
+        at_creation = _rows(one, new_sender)
         created.update(SessionStarted())
         created.update(UserUttered("/start", {"name": "link_chat", "confidence": 1.0}))
         await failsafe.save(created)
@@ -137,7 +139,7 @@ async def main(db_path: str) -> dict:
         second.update(UserUttered("hoi", {"name": "greet", "confidence": 1.0}))
         await failsafe.save(second)
         firsts.append([*first, rebuilt, _rows(one, new_sender), len(second.events),
-                       _texts(await failsafe.retrieve(new_sender))])
+                       _texts(await failsafe.retrieve(new_sender)), at_creation])
     out["first_messages"] = firsts
     out["counted"] = counted
     return out

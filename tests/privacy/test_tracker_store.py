@@ -75,8 +75,8 @@ def test_a_turn_decrypts_only_what_is_new(settings: Settings, tmp_path: Path):
     assert out["twice_rows"][2] == ["derde sessie", "welkom terug"]
     assert out["after_erasure"] is True and out["after_new_turn"] == ["opnieuw"]
     # A new conversation (and one erased before), created as Rasa's agent creates it,
-    # and its second turn from a rebuilt tracker: no count of stored rows, every event
-    # stored once.
+    # and its second turn from a rebuilt tracker: nothing stored before the turn's
+    # save, no count of stored rows, every event stored once.
     assert out["first_messages"] == [
-        [4, 4, ["/start", "welkom"], True, 5, 4, ["/start", "welkom", "hoi"]]] * 2
+        [4, 4, ["/start", "welkom"], True, 5, 4, ["/start", "welkom", "hoi"], 0]] * 2
     assert out["counted"] == []
