@@ -349,9 +349,10 @@ def rule_prediction_states(
     actions = memo.actions if memo is not None else 0
     total = 1 + actions + sum(1 for event in events[done:] if isinstance(event, ActionExecuted))
     first = total - _rule_tail(self)
-    if first <= 0:
-        return Policy._prediction_states(  # type: ignore[no-any-return]
-            self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+    # A conversation no longer than the longest rule: all of its states, as a plain
+    # list (Rasa's own result, whose key a rule's may equal).
+    whole = first <= 0
+    first = max(first, 0)
     if memo is None:
         memo = _RuleStates(domain, tracker.is_rule_tracker, [], tracker.init_copy(), 0, {})
         tracker.__dict__[RULE_STATES] = memo
@@ -368,7 +369,8 @@ def rule_prediction_states(
         memo.events.append(event)
     for index in [index for index in memo.states if index < first]:
         del memo.states[index]
-    states = TailStates(_copy_state(memo.states[index]) for index in range(first, memo.actions))
+    tail = (_copy_state(memo.states[index]) for index in range(first, memo.actions))
+    states = list(tail) if whole else TailStates(tail)
     states.append(domain._clean_state(domain.get_active_state(prior)))
     featurizer._choose_last_user_input([states], use_text_for_last_user_input)
     return states
