@@ -273,9 +273,9 @@ def create_through_failsafe() -> None:
 
 @dataclass(frozen=True)
 class _Statements:
-    """The store's queries on every turn, built once: SQLAlchemy takes about 0.1 ms
-    to build a statement, several times what running a prepared one on SQLite takes
-    (the compiled form is cached per statement object)."""
+    """The store's queries on every turn, built once with bound parameters. A new
+    statement cost SQLAlchemy about 0.35 ms to build and run (building it, then
+    working out its cache key), one built once about 0.05 ms on SQLite."""
 
     count_top: Any  # a conversation's row count and highest id
     count_top_upto: Any  # the same, up to an id
