@@ -2,8 +2,10 @@
 
     .venv/bin/python -m scripts.safety_report                 # the detector (rules and
                                                               # learned layer)
-    .venv-rasa/bin/python -m scripts.safety_report --model    # also the trained model's NLU
-                                                              # (classifier + rule layer)
+    .venv-rasa/bin/python -m scripts.safety_report --model models/NAME.tar.gz
+                                          # also the trained model's NLU (classifier +
+                                          # rule layer); a bare --model finds the model
+                                          # through the app's settings, in .venv only
     .venv/bin/python -m scripts.safety_report --set tests/safety/dev_set.yml [--model]
 
 Options: --model PATH (default: the up-to-date model in models/), --set PATH (a set with
@@ -329,7 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     path: Path | None = None
     if args.model == "auto":
         # bot.model reads the app's settings (pydantic 2): only in .venv, not in .venv-rasa.
-        from bot.model import model_path
+        try:
+            from bot.model import model_path
+        except ImportError:
+            print("--model without a path needs .venv (it reads the app's settings); "
+                  "in .venv-rasa pass the model: --model models/NAME.tar.gz", file=sys.stderr)
+            return 2
 
         path = model_path()
     elif args.model:
