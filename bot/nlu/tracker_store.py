@@ -225,8 +225,7 @@ def _since_last_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in events if (e.get("timestamp") or 0) >= start]
 
 
-def new_tracker(store: Any, primary: Any, sender_id: str,
-                append_action_listen: bool) -> DialogueStateTracker:
+def new_tracker(store: Any, sender_id: str, append_action_listen: bool) -> DialogueStateTracker:
     """A conversation's new tracker, made as Rasa's `TrackerStore.create_tracker` makes
     it, by `store`, but not saved yet. Rasa creates one only when `retrieve` found no
     tracker: with a domain, that means no row of this conversation is stored (a read
@@ -242,7 +241,7 @@ def new_tracker(store: Any, primary: Any, sender_id: str,
     tracker: DialogueStateTracker = store.init_tracker(sender_id)
     if append_action_listen:
         tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-    if primary.domain:
+    if store.domain:  # a wrapper's domain is its primary store's
         setattr(tracker, STORED, 0)
     return tracker
 
@@ -265,7 +264,7 @@ def create_through_failsafe() -> None:
         primary = self._tracker_store
         if not isinstance(primary, EncryptedSQLTrackerStore):
             return await rasas(self, sender_id, append_action_listen)
-        return new_tracker(self, primary, sender_id, append_action_listen)
+        return new_tracker(self, sender_id, append_action_listen)
 
     create_tracker._mijnstem = True  # type: ignore[attr-defined]
     FailSafeTrackerStore.create_tracker = create_tracker  # type: ignore[method-assign]
@@ -300,8 +299,7 @@ def _statements() -> _Statements:
     return _Statements(
         count_top=count_top.where(mine()),
         count_top_upto=count_top.where(mine(), table.c.id <= sa.bindparam("upto")),
-        count_top_erased=sa.select(sa.func.count(), sa.func.max(table.c.id), erased)
-        .where(mine()),
+        count_top_erased=count_top.add_columns(erased).where(mine()),
         newest=sa.select(table.c.id, sa.func.count().over(), erased).where(mine())
         .order_by(table.c.id.desc()).limit(sa.bindparam("n")),
         rows=sa.select(table.c.id, table.c.data).where(mine()).order_by(table.c.id),
@@ -440,7 +438,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         """Rasa's `create_tracker`, which Rasa calls only when `retrieve` found no
         tracker (the store itself, or `FailSafeTrackerStore` around it: see
         `create_through_failsafe`)."""
-        return new_tracker(self, self, sender_id, append_action_listen)
+        return new_tracker(self, sender_id, append_action_listen)
 
     def _write(self, conn: Any, key: str, new_events: list[Any]) -> tuple[
             list[tuple[dict[str, Any], str]], list[int], int, int | None, float | None]:
